@@ -1,0 +1,74 @@
+# Every target that needs Python first makes sure the virtual environment is there and current.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HASH := $(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(HASH)
+# The test oracles (arena-rank, polarix: JAX) install with the dev tools in one resolution, since
+# arena-rank pins numpy; when they cannot be had, their tests skip and say why.
+ORACLES := $(VENV)/.oracles-$(HASH)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install demo test test-core lint typecheck fmt check worker beat bench bench-api
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-*; touch $@
+
+$(ORACLES): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,oracles]' || echo "oracle packages could not be installed; their tests will skip"
+	@rm -f $(VENV)/.oracles-*; touch $@
+
+install: $(STAMP)  ## set up the environment
+
+# The demo runs on SQLite with in-process jobs and an in-memory channel layer: nothing to set up.
+demo: $(STAMP)
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py seed_demo --if-empty
+	$(BIN)/python manage.py recompute --no-progress
+	ARENA_INPROCESS_BEAT=1 $(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
+
+# The full suite on PostgreSQL and Redis (started, or installed, when missing).
+test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/arena
+test: export REDIS_URL ?= redis://127.0.0.1:6379/0
+test: $(ORACLES)
+	bash deploy/ensure_services.sh
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-core: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/arena
+test-core: $(ORACLES)
+	$(BIN)/python -m pytest tests/ratings/core tests/test_architecture.py $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+fmt: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+check: lint typecheck test
+
+worker: $(STAMP)
+	$(BIN)/celery -A arena worker --loglevel=info
+
+beat: $(STAMP)
+	$(BIN)/celery -A arena beat --loglevel=info
+
+bench: $(ORACLES)
+	$(BIN)/python -m ratings bench
+	$(MAKE) bench-api
+
+# The judge API under load: gunicorn and PostgreSQL (a fresh database arena_bench, or
+# BENCH_DATABASE_URL), verdicts sent from a loopback client; prints the figures and checks that
+# every accepted vote is stored exactly once. BENCH_API_ARGS passes options (see --help).
+bench-api: $(STAMP)
+	bash deploy/ensure_services.sh
+	$(BIN)/python bench/api_load.py $(BENCH_API_ARGS)

@@ -1,0 +1,194 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.http import HttpRequest
+
+from arena.models import (
+    ApiKey,
+    Arena,
+    Battle,
+    Competitor,
+    Completion,
+    Judge,
+    Prompt,
+    PromptSet,
+    User,
+    Vote,
+    VoterGroup,
+    VoteTag,
+)
+from arena.services.api_keys import api_key_create, api_key_revoke
+
+admin.site.register(User, UserAdmin)
+
+
+@admin.register(Competitor)
+class CompetitorAdmin(admin.ModelAdmin):
+    list_display = ["name", "organisation", "is_active", "created_at"]
+    list_filter = ["is_active", "organisation"]
+    search_fields = ["name", "organisation"]
+
+
+@admin.register(Judge)
+class JudgeAdmin(admin.ModelAdmin):
+    list_display = ["name", "is_active", "created_at"]
+    search_fields = ["name"]
+
+
+@admin.register(Prompt)
+class PromptAdmin(admin.ModelAdmin):
+    list_display = ["id", "short_text", "category", "language", "external_id"]
+    list_filter = ["category", "language"]
+    search_fields = ["text", "external_id"]
+    readonly_fields = ["content_hash"]
+
+    @admin.display(description="text")
+    def short_text(self, prompt: Prompt) -> str:
+        return prompt.text[:80]
+
+
+@admin.register(Completion)
+class CompletionAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "competitor",
+        "prompt_id",
+        "n_tokens",
+        "header_count",
+        "list_count",
+        "bold_count",
+    ]
+    list_filter = ["competitor"]
+    search_fields = ["text"]
+    raw_id_fields = ["prompt"]
+    readonly_fields = ["n_chars", "n_tokens", "header_count", "list_count", "bold_count"]
+
+
+@admin.register(Battle)
+class BattleAdmin(admin.ModelAdmin):
+    list_display = [
+        "public_id",
+        "competitor_a",
+        "competitor_b",
+        "origin",
+        "created_at",
+        "expires_at",
+    ]
+    list_filter = ["origin", "arena"]
+    search_fields = ["public_id"]
+    raw_id_fields = ["prompt", "completion_a", "completion_b", "user", "judge"]
+    list_select_related = ["competitor_a", "competitor_b"]
+
+
+@admin.register(Vote)
+class VoteAdmin(admin.ModelAdmin):
+    """Votes are evidence: the admin shows them but does not edit them."""
+
+    list_display = ["id", "battle", "outcome", "source", "voter_kind", "judge", "created_at"]
+    list_filter = ["source", "voter_kind", "outcome", "battle__arena", "judge"]
+    search_fields = ["battle__public_id", "external_voter"]
+    list_select_related = ["battle", "judge"]
+    raw_id_fields = ["battle", "user", "judge"]
+
+    def has_change_permission(self, request: object, obj: Vote | None = None) -> bool:
+        return False
+
+
+@admin.register(Arena)
+class ArenaAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "visibility", "voting_rule", "daily_vote_cap", "is_default"]
+    list_filter = ["visibility", "voting_rule"]
+    prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["competitors", "prompt_sets", "voter_groups"]
+
+
+@admin.register(PromptSet)
+class PromptSetAdmin(admin.ModelAdmin):
+    list_display = ["name", "version", "created_at"]
+    search_fields = ["name"]
+    raw_id_fields = ["prompts"]
+
+
+@admin.register(VoterGroup)
+class VoterGroupAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "invitation_link"]
+    prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["members"]
+    readonly_fields = ["invitation_link"]
+
+    @admin.display(description="invitation link")
+    def invitation_link(self, group: VoterGroup) -> str:
+        return f"/groups/join/{group.invite_token}/" if group.pk else "(after saving)"
+
+
+@admin.register(VoteTag)
+class VoteTagAdmin(admin.ModelAdmin):
+    list_display = ["vote", "side", "tag"]
+    list_filter = ["tag", "side"]
+    raw_id_fields = ["vote"]
+
+    def has_change_permission(self, request: object, obj: VoteTag | None = None) -> bool:
+        return False
+
+
+class ApiKeyCreateForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        choices=ApiKey.Scope.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = ApiKey
+        fields = ["name", "scopes", "judge", "user"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        scopes = data.get("scopes", [])
+        if ApiKey.Scope.SUBMIT in scopes and not data.get("user"):
+            raise forms.ValidationError("The submit scope needs a user, who owns the uploads.")
+        if ApiKey.Scope.JUDGE not in scopes and not data.get("user"):
+            raise forms.ValidationError("A key without the judge scope needs a user to act for.")
+        return data
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are made here or by `manage.py judge_key`; the secret is shown once, in a message."""
+
+    list_display = ["name", "prefix", "scopes", "judge", "user", "created_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "prefix"]
+    fields = ["name", "scopes", "judge", "user", "prefix", "created_at", "last_used_at"]
+    readonly_fields = ["prefix", "created_at", "last_used_at"]
+    raw_id_fields = ["user"]
+    actions = ["revoke"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> list[str]:
+        # A key's owner and scopes are fixed once it exists: revoke it and make another.
+        if obj is not None:
+            return [*self.readonly_fields, "name", "scopes", "judge", "user", "revoked_at"]
+        return list(self.readonly_fields)
+
+    def get_form(
+        self, request: HttpRequest, obj: ApiKey | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if obj is None:
+            kwargs["form"] = ApiKeyCreateForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
+        if change:
+            return
+        key, secret = api_key_create(
+            name=obj.name, scopes=obj.scopes, judge=obj.judge, user=obj.user
+        )
+        obj.pk = key.pk
+        messages.warning(request, f"The new key is {secret} — copy it now; it is not shown again.")
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke(self, request: HttpRequest, queryset: Any) -> None:
+        for key in queryset:
+            api_key_revoke(api_key=key)

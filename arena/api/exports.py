@@ -1,0 +1,61 @@
+"""Streaming vote exports: JSON Lines (the shared vote schema) or CSV with the same columns."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from django.http import StreamingHttpResponse
+
+from arena import selectors
+from arena.models import Arena
+
+CSV_COLUMNS = [
+    "question_id",
+    "prompt",
+    "model_a",
+    "model_b",
+    "winner",
+    "judge",
+    "source",
+    "arena",
+    "voter_kind",
+    "category",
+    "language",
+    "reason",
+    "tags_a",
+    "tags_b",
+    "tstamp",
+]
+
+
+def _csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {**row, "tags_a": ";".join(row["tags_a"]), "tags_b": ";".join(row["tags_b"])}
+        )
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
+
+
+def export_stream(
+    arena: Arena, scope: selectors.VoteScope, *, csv_format: bool
+) -> StreamingHttpResponse:
+    rows = selectors.vote_export_rows(arena, scope)
+    if csv_format:
+        lines: Iterator[str] = _csv_lines(rows)
+        content_type, extension = "text/csv; charset=utf-8", "csv"
+    else:
+        lines = (json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+        content_type, extension = "application/x-ndjson", "jsonl"
+    response = StreamingHttpResponse(lines, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{arena.slug}-votes.{extension}"'
+    return response

@@ -1,0 +1,59 @@
+"""manage.py import_votes FILE: load a vote file in the shared JSON Lines schema (gzip too)."""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from arena.exceptions import ArenaNotFound
+from arena.services.arenas import arena_get_by_slug
+from arena.services.imports import votes_import
+from ratings.votefile import VoteFileError
+
+
+class Command(BaseCommand):
+    help = (
+        "Import votes from a JSON Lines file (plain or gzip) in the shared vote schema. Creates "
+        "the competitors, prompts, judges and completions it needs; skips self-battles; "
+        "importing the same file twice adds nothing."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("file", type=Path, help="votes.jsonl or votes.jsonl.gz")
+        parser.add_argument(
+            "--answers", type=Path, help="answers.jsonl: model, question_id, answer"
+        )
+        parser.add_argument(
+            "--arena", help="slug of the arena to import into (default: the default arena)"
+        )
+        parser.add_argument("--batch-size", type=int, default=5000)
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        for key in ("file", "answers"):
+            if options[key] is not None and not options[key].is_file():
+                raise CommandError(f"no such file: {options[key]}", returncode=2)
+        with tqdm(unit=" votes", disable=options["no_progress"], desc="importing") as bar:
+
+            def progress(done: int, total: int) -> None:
+                bar.total = total
+                bar.update(done)
+
+            try:
+                arena = arena_get_by_slug(options["arena"])
+                report = votes_import(
+                    arena=arena,
+                    path=options["file"],
+                    answers=options["answers"],
+                    batch_size=options["batch_size"],
+                    progress=progress,
+                )
+            except ArenaNotFound as error:
+                raise CommandError(error.message, returncode=2) from None
+            except VoteFileError as error:
+                raise CommandError(f"{error} (nothing was imported)", returncode=2) from None
+        self.stdout.write(self.style.SUCCESS(report.summary()))

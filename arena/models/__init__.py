@@ -1,0 +1,31 @@
+"""The arena's data model; each module holds one part of it."""
+
+from __future__ import annotations
+
+from arena.models.api_keys import ApiKey, IdempotencyRecord, key_hash
+from arena.models.arenas import DEFAULT_FEEDBACK_TAGS, Arena, PromptSet, VoterGroup
+from arena.models.battles import Battle
+from arena.models.competitors import Competitor, Judge
+from arena.models.prompts import Completion, Prompt, content_hash
+from arena.models.users import User
+from arena.models.votes import Outcome, Vote, VoteTag
+
+__all__ = [
+    "DEFAULT_FEEDBACK_TAGS",
+    "ApiKey",
+    "Arena",
+    "Battle",
+    "Competitor",
+    "Completion",
+    "IdempotencyRecord",
+    "Judge",
+    "Outcome",
+    "Prompt",
+    "PromptSet",
+    "User",
+    "Vote",
+    "VoteTag",
+    "VoterGroup",
+    "content_hash",
+    "key_hash",
+]

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+#: Per-answer feedback tags an arena offers unless it defines its own (Compar:IA's kind).
+DEFAULT_FEEDBACK_TAGS = [
+    "helpful",
+    "correct",
+    "complete",
+    "clear formatting",
+    "incorrect",
+    "superficial",
+    "ignored instructions",
+    "unsafe",
+]
+
+
+def default_feedback_tags() -> list[str]:
+    return list(DEFAULT_FEEDBACK_TAGS)
+
+
+def new_invite_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class VoterGroup(models.Model):
+    """Voters an arena can restrict voting to, e.g. "experts"; joined by invitation link."""
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="voter_groups"
+    )
+    invite_token = models.CharField(max_length=64, unique=True, default=new_invite_token)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PromptSet(models.Model):
+    """A named, versioned collection of prompts; arenas draw their battles from prompt sets."""
+
+    name = models.CharField(max_length=100)
+    version = models.PositiveIntegerField(default=1)
+    description = models.TextField(blank=True)
+    prompts = models.ManyToManyField("arena.Prompt", blank=True, related_name="prompt_sets")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "version"], name="prompt_set_name_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+
+class Arena(models.Model):
+    """One arena: its competitor pool, prompt sets, visibility, voting rules and feedback tags."""
+
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", "public: listed, anyone may look"
+        UNLISTED = "unlisted", "unlisted: anyone with the link may look"
+        PRIVATE = "private", "private: only its voter groups and staff"
+
+    class VotingRule(models.TextChoices):
+        ANYONE = "anyone", "anyone, signed in or not"
+        SIGNED_IN = "signed_in", "signed-in users"
+        GROUPS = "groups", "members of its voter groups"
+
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    visibility = models.CharField(
+        max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
+    voting_rule = models.CharField(
+        max_length=10, choices=VotingRule.choices, default=VotingRule.ANYONE
+    )
+    voter_groups = models.ManyToManyField(VoterGroup, blank=True, related_name="arenas")
+    daily_vote_cap = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Votes one voter may cast here per day; empty: no cap."
+    )
+    competitors = models.ManyToManyField("arena.Competitor", blank=True, related_name="arenas")
+    prompt_sets = models.ManyToManyField(PromptSet, blank=True, related_name="arenas")
+    feedback_tags = models.JSONField(default=default_feedback_tags, blank=True)
+    is_default = models.BooleanField(
+        default=False, help_text="The arena behind the URLs without an arena (/, /leaderboard/)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-is_default", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_arena"
+            ),
+            models.CheckConstraint(
+                condition=~Q(is_default=True) | ~Q(visibility="private"),
+                name="default_arena_not_private",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class Competitor(models.Model):
+    """A model under test."""
+
+    name = models.CharField(max_length=200)
+    organisation = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True, help_text="Only active competitors are paired.")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="competitors_submitted",
+        help_text="The model owner who uploaded it through the API; empty: added by an operator.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="competitor_name_unique_ci"),
+            models.CheckConstraint(condition=~models.Q(name=""), name="competitor_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Judge(models.Model):
+    """An automated judge (an LLM-as-a-judge pipeline, a jury member) that casts votes."""
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(name=""), name="judge_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.db import models
+
+from arena.text import style_features
+
+
+def content_hash(text: str) -> str:
+    """The key that makes one prompt text stored once, whatever its source."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Prompt(models.Model):
+    text = models.TextField()
+    category = models.CharField(max_length=100, blank=True, db_index=True)
+    language = models.CharField(max_length=20, blank=True)
+    content_hash = models.CharField(max_length=64, unique=True, editable=False)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="prompts_submitted",
+    )
+    external_id = models.CharField(
+        max_length=200, blank=True, db_index=True, help_text="The id the prompt had in its source."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(text=""), name="prompt_text_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.content_hash = content_hash(self.text)
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class Completion(models.Model):
+    """One competitor's answer to one prompt, with style features for style control."""
+
+    prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="completions")
+    competitor = models.ForeignKey(
+        "arena.Competitor", on_delete=models.CASCADE, related_name="completions"
+    )
+    text = models.TextField()
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="completions_submitted",
+    )
+    n_chars = models.PositiveIntegerField(default=0, editable=False)
+    n_tokens = models.PositiveIntegerField(default=0, editable=False)
+    header_count = models.PositiveIntegerField(default=0, editable=False)
+    list_count = models.PositiveIntegerField(default=0, editable=False)
+    bold_count = models.PositiveIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["prompt", "competitor"], name="completion_unique_pair"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.competitor} on prompt {self.prompt_id}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.compute_features()
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def compute_features(self) -> None:
+        """Fill the style columns from the text (bulk_create skips save(), so callers use this)."""
+        for field, value in style_features(self.text).items():
+            setattr(self, field, value)

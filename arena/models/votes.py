@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Outcome(models.IntegerChoices):
+    """A verdict; the same values as ``ratings.core.Outcome``."""
+
+    A = 1, "A is better"
+    B = 2, "B is better"
+    TIE = 3, "Tie"
+    BOTH_BAD = 4, "Both are bad"
+
+
+class Vote(models.Model):
+    """One verdict on one battle, from a person or a judge. At most one per battle."""
+
+    class Source(models.TextChoices):
+        CROWD = "crowd", "crowd"
+        JUDGE = "judge", "judge"
+
+    class VoterKind(models.TextChoices):
+        """Who cast it, so that boards can be scoped by kind of voter."""
+
+        ANONYMOUS = "anonymous", "anonymous"
+        SIGNED_IN = "signed_in", "signed in"
+        GROUP_MEMBER = "group_member", "voter-group member"
+        JUDGE = "judge", "judge"
+
+    battle = models.OneToOneField("arena.Battle", on_delete=models.PROTECT, related_name="vote")
+    outcome = models.PositiveSmallIntegerField(choices=Outcome.choices)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    voter_kind = models.CharField(
+        max_length=20, choices=VoterKind.choices, default=VoterKind.ANONYMOUS
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="votes",
+    )
+    session_key = models.CharField(max_length=64, blank=True)
+    judge = models.ForeignKey(
+        "arena.Judge", on_delete=models.PROTECT, null=True, blank=True, related_name="votes"
+    )
+    # The voter's id in an imported file (e.g. "crowd:58"), so per-voter analyses survive import.
+    external_voter = models.CharField(max_length=200, blank=True)
+    rationale = models.TextField(blank=True, help_text="A judge's explanation of its verdict.")
+    reason = models.TextField(blank=True, help_text="A voter's optional reason, after the vote.")
+    feedback_at = models.DateTimeField(null=True, blank=True)
+    # NULL, not "", when absent: the per-judge uniqueness applies only to keys that were sent.
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
+    import_key = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    meta = models.JSONField(default=dict, blank=True, help_text="Extra fields kept from imports.")
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome__in=[o.value for o in Outcome]), name="vote_outcome_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(source="crowd") | Q(source="judge", judge__isnull=False),
+                name="vote_judge_source_has_judge",
+            ),
+            models.CheckConstraint(
+                condition=Q(source="judge", voter_kind="judge")
+                | (Q(source="crowd") & ~Q(voter_kind="judge")),
+                name="vote_voter_kind_matches_source",
+            ),
+            models.UniqueConstraint(
+                fields=["judge", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="vote_idempotency_key_unique_per_judge",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} on {self.battle_id}"
+
+
+class VoteTag(models.Model):
+    """A feedback tag a voter put on one side's answer after voting."""
+
+    class Side(models.TextChoices):
+        A = "A", "A"
+        B = "B", "B"
+
+    vote = models.ForeignKey(Vote, on_delete=models.CASCADE, related_name="tags")
+    side = models.CharField(max_length=1, choices=Side.choices)
+    tag = models.CharField(max_length=50)
+
+    class Meta:
+        ordering = ["vote", "side", "tag"]
+        constraints = [
+            models.UniqueConstraint(fields=["vote", "side", "tag"], name="vote_tag_once"),
+            models.CheckConstraint(condition=Q(side__in=["A", "B"]), name="vote_tag_side_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tag} on {self.side}"

@@ -1,0 +1,62 @@
+"""Arenas and API keys: who may see what."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q, QuerySet
+
+from arena.access import can_view
+from arena.exceptions import ArenaNotFound
+from arena.models import (
+    ApiKey,
+    Arena,
+    User,
+    key_hash,
+)
+
+
+def arena_get_default() -> Arena:
+    """The arena behind the URLs without an arena; ArenaNotFound when none is configured."""
+    arena = Arena.objects.filter(is_default=True).first()
+    if arena is None:
+        raise ArenaNotFound("No default arena is configured; create one in the admin.")
+    return arena
+
+
+def arena_get_for_viewer(*, slug: str | None, user: User | AnonymousUser | None) -> Arena:
+    """The arena with that slug (the default one when None) if this user may see it.
+
+    A private arena the user may not see gets the same answer as one that does not exist.
+    """
+    if slug is None:
+        return arena_get_default()
+    arena = Arena.objects.filter(slug=slug).first()
+    if arena is None or not can_view(arena, user):
+        raise ArenaNotFound
+    return arena
+
+
+def arena_list_public() -> QuerySet[Arena]:
+    return Arena.objects.filter(visibility=Arena.Visibility.PUBLIC).order_by("-is_default", "name")
+
+
+def arena_list_for_viewer(user: User | AnonymousUser | None) -> list[Arena]:
+    """Public arenas, plus the private ones this user may see (unlisted ones stay unlisted)."""
+    visible = Q(visibility=Arena.Visibility.PUBLIC)
+    if user is not None and user.is_authenticated:
+        if user.is_staff:
+            visible |= Q(visibility=Arena.Visibility.PRIVATE)
+        else:
+            visible |= Q(visibility=Arena.Visibility.PRIVATE, voter_groups__members=user)
+    return list(Arena.objects.filter(visible).distinct().order_by("-is_default", "name"))
+
+
+# --- API keys ----------------------------------------------------------------------------------
+
+
+def api_key_get_active(secret: str) -> ApiKey | None:
+    """The unrevoked key with that secret, with its judge and user; None for anything else."""
+    keys = ApiKey.objects.select_related("judge", "user").filter(
+        hashed_key=key_hash(secret), revoked_at__isnull=True
+    )
+    return next(iter(keys.order_by()[:1]), None)

@@ -1,0 +1,186 @@
+"""Battles: the one served to a voter, what pairing and juries need."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count
+
+from arena.exceptions import BattleNotFound, InvalidRequest
+from arena.models import (
+    Arena,
+    Battle,
+    Completion,
+    Judge,
+    PromptSet,
+    Vote,
+)
+from arena.voters import Voter
+
+
+def battle_get_for_voter(*, public_id: str, voter: Voter, lock: bool = False) -> Battle:
+    """The battle with that id if it was served to this voter; otherwise BattleNotFound.
+
+    Someone else's battle and a made-up id get the same answer, so ids cannot be probed. With
+    ``lock``, the battle's row is locked until the transaction ends.
+    """
+    if lock:  # to vote on it, which needs its arena and any vote it already has
+        battles = Battle.objects.select_for_update(of=("self",)).select_related("arena", "vote")
+    else:
+        battles = Battle.objects.select_related(
+            "arena", "prompt", "competitor_a", "competitor_b", "completion_a", "completion_b"
+        )
+    battles = battles.exclude(origin=Battle.Origin.IMPORT)
+    if voter.judge is not None:
+        battles = battles.filter(judge=voter.judge)
+    elif voter.user is not None:
+        battles = battles.filter(user=voter.user)
+    else:
+        battles = battles.filter(session_key=voter.session_key, user__isnull=True)
+    # No ORDER BY: the public id is unique, and ordering could lead the planner off its index.
+    battle = next(iter(battles.filter(public_id=public_id).order_by()[:1]), None)
+    if battle is None:
+        raise BattleNotFound
+    return battle
+
+
+@dataclass(frozen=True, slots=True)
+class LockedBattle:
+    pk: int
+    arena_id: int
+    expires_at: datetime
+
+
+def battles_lock_for_judge(*, judge: Judge, public_ids: list[str]) -> dict[str, LockedBattle]:
+    """The battles with those ids served to this judge, locked in id order, by public id."""
+    rows = (
+        Battle.objects.select_for_update()
+        .filter(judge=judge, public_id__in=public_ids)
+        .exclude(origin=Battle.Origin.IMPORT)
+        .order_by("id")
+        .values_list("public_id", "id", "arena_id", "expires_at")
+    )
+    return {public_id: LockedBattle(*rest) for public_id, *rest in rows}
+
+
+def matchups_for_jury(
+    *, arena: Arena, judge: Judge, count: int
+) -> list[tuple[int, int, int, int, int]]:
+    """Voted battles of the arena (newest first) whose prompt and pair this judge has not had.
+
+    Rows: ``(prompt, competitor A, competitor B, completion A, completion B)``.
+    """
+    seen = {
+        (p, min(a, b), max(a, b))
+        for p, a, b in Battle.objects.filter(arena=arena, judge=judge).values_list(
+            "prompt_id", "competitor_a_id", "competitor_b_id"
+        )
+    }
+    rows = (
+        Battle.objects.filter(arena=arena, vote__isnull=False, completion_a__isnull=False)
+        .exclude(judge=judge)
+        .order_by("-id")
+        .values_list(
+            "prompt_id", "competitor_a_id", "competitor_b_id", "completion_a_id", "completion_b_id"
+        )
+    )
+    matchups = []
+    for row in rows.iterator(chunk_size=1000):
+        key = (row[0], min(row[1], row[2]), max(row[1], row[2]))
+        if key not in seen:
+            seen.add(key)
+            matchups.append(row)
+            if len(matchups) == count:
+                break
+    return matchups
+
+
+def battles_voted(battle_ids: list[int]) -> set[int]:
+    """Which of these battles already have their vote."""
+    return set(Vote.objects.filter(battle_id__in=battle_ids).values_list("battle_id", flat=True))
+
+
+def arenas_by_id(ids: Collection[int]) -> list[Arena]:
+    return list(Arena.objects.filter(pk__in=ids))
+
+
+def battles_with_content(ids: list[int]) -> list[Battle]:
+    """Battles with their prompt and both completions, in id order, for serving them."""
+    return list(
+        Battle.objects.select_related("prompt", "completion_a", "completion_b")
+        .filter(pk__in=ids)
+        .order_by("id")
+    )
+
+
+def completions_for_pairing(
+    arena: Arena,
+    *,
+    prompt_set: PromptSet | None = None,
+    category: str | None = None,
+    competitor_ids: Collection[int] | None = None,
+) -> dict[int, dict[int, int]]:
+    """For each active competitor of the arena, the arena's prompts it answered.
+
+    Shape: ``{competitor id: {prompt id: completion id}}``. The judge API narrows it to one of
+    the arena's prompt sets, one prompt category or some competitors.
+    """
+    answered: dict[int, dict[int, int]] = defaultdict(dict)
+    rows = Completion.objects.filter(
+        competitor__is_active=True,
+        competitor__arenas=arena,
+        prompt__prompt_sets__arenas=arena,
+    )
+    if prompt_set is not None:
+        rows = rows.filter(prompt__prompt_sets=prompt_set)
+    if category is not None:
+        rows = rows.filter(prompt__category=category)
+    if competitor_ids is not None:
+        rows = rows.filter(competitor_id__in=competitor_ids)
+    for competitor_id, prompt_id, completion_id in rows.values_list(
+        "competitor_id", "prompt_id", "id"
+    ).distinct():
+        answered[competitor_id][prompt_id] = completion_id
+    return answered
+
+
+def prompt_set_get_for_arena(arena: Arena, name: str, version: int | None = None) -> PromptSet:
+    """One of the arena's prompt sets by name (its latest version unless given)."""
+    sets = arena.prompt_sets.filter(name=name).order_by("-version")
+    if version is not None:
+        sets = sets.filter(version=version)
+    prompt_set = sets.first()
+    if prompt_set is None:
+        raise InvalidRequest(f"The arena {arena.slug!r} has no prompt set {name!r}.")
+    return prompt_set
+
+
+def competitor_ids_for_arena(arena: Arena, names: Collection[str]) -> list[int]:
+    """The ids of the arena's competitors with those names (any case); InvalidRequest if not."""
+    found = {
+        name.lower(): pk
+        for pk, name in arena.competitors.filter(
+            name__iregex=r"^(" + "|".join(re.escape(n) for n in names) + r")$"
+        ).values_list("id", "name")
+    }
+    missing = [n for n in names if n.lower() not in found]
+    if missing:
+        raise InvalidRequest(f"No competitor named {', '.join(map(repr, missing))} in this arena.")
+    return [found[n.lower()] for n in names]
+
+
+def pair_vote_counts(arena: Arena) -> dict[tuple[int, int], int]:
+    """Votes so far per unordered pair of competitors in the arena, keyed (smaller, larger)."""
+    counts: dict[tuple[int, int], int] = defaultdict(int)
+    rows = (
+        Vote.objects.filter(battle__arena=arena)
+        .values_list("battle__competitor_a_id", "battle__competitor_b_id")
+        .annotate(n=Count("id"))
+    )
+    for a, b, n in rows:
+        counts[(min(a, b), max(a, b))] += n
+    return counts

@@ -1,0 +1,44 @@
+"""The votes a leaderboard rates, read for the rating jobs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Max, QuerySet
+
+from arena.models import Arena, Vote
+from arena.selectors.votes import VoteScope
+
+
+def votes_in_scope(arena: Arena, scope: VoteScope) -> QuerySet[Vote]:
+    return scope.apply(Vote.objects.filter(battle__arena=arena))
+
+
+def scope_watermark(arena: Arena, scope: VoteScope) -> int | None:
+    """The highest vote id in the scope, or None when it has no vote."""
+    return votes_in_scope(arena, scope).aggregate(top=Max("id"))["top"]
+
+
+#: Per vote: A's and B's names, the outcome, the prompt id and category, then style features of
+#: A's and B's answers (tokens, headers, list items, bold), None when the battle has no answers.
+VOTE_ROW_FIELDS = (
+    "battle__competitor_a__name",
+    "battle__competitor_b__name",
+    "outcome",
+    "battle__prompt_id",
+    "battle__prompt__category",
+    "battle__completion_a__n_tokens",
+    "battle__completion_a__header_count",
+    "battle__completion_a__list_count",
+    "battle__completion_a__bold_count",
+    "battle__completion_b__n_tokens",
+    "battle__completion_b__header_count",
+    "battle__completion_b__list_count",
+    "battle__completion_b__bold_count",
+)
+
+
+def vote_rows_in_scope(arena: Arena, scope: VoteScope, watermark: int) -> list[tuple[Any, ...]]:
+    """The scope's votes up to ``watermark``, in vote order, as :data:`VOTE_ROW_FIELDS` tuples."""
+    votes = votes_in_scope(arena, scope).filter(id__lte=watermark).order_by("id")
+    return list(votes.values_list(*VOTE_ROW_FIELDS))

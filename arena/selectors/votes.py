@@ -1,0 +1,157 @@
+"""Votes: scopes, listings, exports, a voter's history."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from arena.models import (
+    Arena,
+    Battle,
+    Competitor,
+    Outcome,
+    User,
+    Vote,
+)
+from arena.voters import Voter
+
+
+@dataclass(frozen=True, slots=True)
+class VoteScope:
+    """Which of an arena's votes an export, a history or a leaderboard covers; empty means any."""
+
+    category: str | None = None
+    language: str | None = None
+    source: str | None = None
+    voter_kind: str | None = None
+    judge_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def apply(self, votes: QuerySet[Vote]) -> QuerySet[Vote]:
+        if self.category:
+            votes = votes.filter(battle__prompt__category=self.category)
+        if self.language:
+            votes = votes.filter(battle__prompt__language=self.language)
+        if self.source:
+            votes = votes.filter(source=self.source)
+        if self.voter_kind:
+            votes = votes.filter(voter_kind=self.voter_kind)
+        if self.judge_id is not None:
+            votes = votes.filter(judge_id=self.judge_id)
+        if self.since:
+            votes = votes.filter(created_at__gte=self.since)
+        if self.until:
+            votes = votes.filter(created_at__lt=self.until)
+        return votes
+
+
+def votes_list(arena: Arena, scope: VoteScope | None = None) -> QuerySet[Vote]:
+    """The arena's votes with what a listing or an export shows of them, oldest first."""
+    return (
+        (scope or VoteScope())
+        .apply(Vote.objects.filter(battle__arena=arena))
+        .select_related(
+            "battle__arena",
+            "battle__prompt",
+            "battle__competitor_a",
+            "battle__competitor_b",
+            "judge",
+        )
+        .prefetch_related("tags")
+        .order_by("id")
+    )
+
+
+def vote_history_for_user(user: User) -> QuerySet[Vote]:
+    return (
+        Vote.objects.filter(user=user)
+        .select_related(
+            "battle__arena", "battle__prompt", "battle__competitor_a", "battle__competitor_b"
+        )
+        .order_by("-id")
+    )
+
+
+def _crowd_voter_id(vote: Vote) -> str:
+    """A stable pseudonym for a crowd voter: never the session key, which is a credential."""
+    if vote.external_voter:
+        return vote.external_voter.removeprefix("crowd:")
+    if vote.user_id is not None:
+        return f"user-{vote.user_id}"
+    return "anon-" + hashlib.sha256(vote.session_key.encode()).hexdigest()[:12]
+
+
+WINNER_NAMES = {
+    Outcome.A: "model_a",
+    Outcome.B: "model_b",
+    Outcome.TIE: "tie",
+    Outcome.BOTH_BAD: "tie (bothbad)",
+}
+
+
+def vote_export_rows(arena: Arena, scope: VoteScope | None = None) -> Iterator[dict[str, Any]]:
+    """The arena's votes in the shared JSON Lines vote schema, with voter feedback."""
+    for vote in votes_list(arena, scope).iterator(chunk_size=2000):
+        battle = vote.battle
+        tags: dict[str, list[str]] = {"A": [], "B": []}
+        for tag in vote.tags.all():
+            tags[tag.side].append(tag.tag)
+        voter = vote.judge.name if vote.judge else f"crowd:{_crowd_voter_id(vote)}"
+        yield {
+            "question_id": battle.prompt.external_id or f"prompt-{battle.prompt_id}",
+            "prompt": battle.prompt.text,
+            "model_a": battle.competitor_a.name,
+            "model_b": battle.competitor_b.name,
+            "winner": WINNER_NAMES[Outcome(vote.outcome)],
+            "judge": voter,
+            "source": f"arena:{battle.arena.slug}",
+            "arena": battle.arena.slug,
+            "voter_kind": vote.voter_kind,
+            "category": battle.prompt.category,
+            "language": battle.prompt.language,
+            "reason": vote.reason,
+            "tags_a": sorted(tags["A"]),
+            "tags_b": sorted(tags["B"]),
+            "tstamp": vote.created_at.timestamp(),
+        }
+
+
+def vote_outcomes_for_arena(
+    arena: Arena, *, voter: Voter | None = None
+) -> list[tuple[str, str, int]]:
+    """``(competitor A, competitor B, outcome)`` of the arena's votes, oldest first.
+
+    With ``voter``, only that voter's votes (a signed-in user's, or an anonymous session's).
+    """
+    votes = Vote.objects.filter(battle__arena=arena)
+    if voter is not None:
+        if voter.user is not None:
+            votes = votes.filter(user=voter.user)
+        elif voter.judge is not None:
+            votes = votes.filter(judge=voter.judge)
+        else:
+            votes = votes.filter(session_key=voter.session_key, user__isnull=True)
+    return list(
+        votes.order_by("id").values_list(
+            "battle__competitor_a__name", "battle__competitor_b__name", "outcome"
+        )
+    )
+
+
+def competitor_names_for_arena(arena: Arena) -> list[str]:
+    """The arena's pool and every competitor that has a vote in it, by name."""
+    voted = Battle.objects.filter(arena=arena, vote__isnull=False)
+    return list(
+        Competitor.objects.filter(
+            Q(arenas=arena) | Q(battles_as_a__in=voted) | Q(battles_as_b__in=voted)
+        )
+        .distinct()
+        .order_by("name")
+        .values_list("name", flat=True)
+    )

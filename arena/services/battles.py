@@ -1,0 +1,178 @@
+"""Making battles: the pairing rule and the creation of a served battle."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from arena import access, selectors
+from arena.exceptions import NoBattleAvailable
+from arena.models import Arena, Battle, PromptSet
+from arena.voters import Voter
+
+# Positions and pairs must not be predictable by a voter who wants to find a given model.
+_SYSTEM_RANDOM = random.SystemRandom()
+
+
+def pair_choose(
+    answered: dict[int, dict[int, int]],
+    vote_counts: dict[tuple[int, int], int],
+    rng: random.Random,
+) -> tuple[int, int, int]:
+    """Choose ``(competitor, competitor, prompt)`` for the next battle.
+
+    Among the pairs of competitors that answered at least one common prompt, the pairs with the
+    fewest votes so far are the candidates; one of them is drawn at random, then one of the
+    prompts both answered. Every pair thus catches up with the others before any gets more.
+    """
+    competitors = sorted(answered)
+    best: list[tuple[int, int]] = []
+    fewest = None
+    for i, first in enumerate(competitors):
+        for second in competitors[i + 1 :]:
+            if answered[first].keys().isdisjoint(answered[second].keys()):
+                continue
+            n = vote_counts.get((first, second), 0)
+            if fewest is None or n < fewest:
+                best, fewest = [(first, second)], n
+            elif n == fewest:
+                best.append((first, second))
+    if not best:
+        raise NoBattleAvailable
+    first, second = rng.choice(best)
+    shared = sorted(answered[first].keys() & answered[second].keys())
+    return first, second, rng.choice(shared)
+
+
+@dataclass(frozen=True, slots=True)
+class BattleFilter:
+    """What a judge may restrict its battles to: a prompt set, a category, a pair."""
+
+    prompt_set: PromptSet | None = None
+    category: str | None = None
+    competitor_ids: tuple[int, int] | None = None
+    #: Copies of battles others already voted on, for juries (other filters then do not apply).
+    copies: bool = False
+
+
+def battles_serve(
+    *,
+    arena: Arena,
+    voter: Voter,
+    count: int,
+    restrict: BattleFilter | None = None,
+    rng: random.Random | None = None,
+    now: datetime | None = None,
+) -> list[Battle]:
+    """Serve up to ``count`` new battles of ``arena`` to ``voter``, by ``battle_create``'s rule.
+
+    Each battle counts as a vote for its pair when the next pair is chosen, so one request
+    spreads its battles over the pairs with the fewest votes. None when no pair fits the filter.
+    """
+    access.voting_check(arena, voter)
+    access.cap_check(arena, voter)
+    restrict = restrict or BattleFilter()
+    rng = rng or _SYSTEM_RANDOM
+    created = now or timezone.now()
+    if restrict.copies:
+        return _battle_copies_serve(arena, voter, count, created)
+    answered = selectors.completions_for_pairing(
+        arena,
+        prompt_set=restrict.prompt_set,
+        category=restrict.category,
+        competitor_ids=restrict.competitor_ids,
+    )
+    choices = _pairs_draw(answered, selectors.pair_vote_counts(arena), rng, count)
+    battles = [_battle_new(arena, voter, answered, choice, created) for choice in choices]
+    Battle.objects.bulk_create(battles)
+    return selectors.battles_with_content([b.pk for b in battles])
+
+
+def _pairs_draw(
+    answered: dict[int, dict[int, int]],
+    counts: dict[tuple[int, int], int],
+    rng: random.Random,
+    count: int,
+) -> list[tuple[int, int, int]]:
+    """Up to ``count`` (A, B, prompt) by ``pair_choose``, each counting as a vote for its pair."""
+    choices = []
+    for _ in range(count):
+        try:
+            first, second, prompt_id = pair_choose(answered, counts, rng)
+        except NoBattleAvailable:
+            break
+        counts[(first, second)] = counts.get((first, second), 0) + 1
+        if rng.getrandbits(1):
+            first, second = second, first
+        choices.append((first, second, prompt_id))
+    return choices
+
+
+def _battle_copies_serve(arena: Arena, voter: Voter, count: int, created: datetime) -> list[Battle]:
+    """Copies (same prompt, answers and positions) of voted battles this voter has not seen."""
+    if voter.judge is None:
+        return []
+    matchups = selectors.matchups_for_jury(arena=arena, judge=voter.judge, count=count)
+    battles = [
+        _battle_new(
+            arena,
+            voter,
+            {a: {prompt_id: completion_a}, b: {prompt_id: completion_b}},
+            (a, b, prompt_id),
+            created,
+        )
+        for prompt_id, a, b, completion_a, completion_b in matchups
+    ]
+    Battle.objects.bulk_create(battles)
+    return selectors.battles_with_content([b.pk for b in battles])
+
+
+def _battle_new(
+    arena: Arena,
+    voter: Voter,
+    answered: dict[int, dict[int, int]],
+    choice: tuple[int, int, int],
+    created: datetime,
+) -> Battle:
+    first, second, prompt_id = choice
+    return Battle(
+        arena=arena,
+        prompt_id=prompt_id,
+        competitor_a_id=first,
+        competitor_b_id=second,
+        completion_a_id=answered[first][prompt_id],
+        completion_b_id=answered[second][prompt_id],
+        origin=Battle.Origin.JUDGE if voter.is_judge else Battle.Origin.CROWD,
+        user=voter.user,
+        session_key="" if voter.user else voter.session_key,
+        judge=voter.judge,
+        created_at=created,
+        expires_at=created + timedelta(seconds=settings.ARENA_BATTLE_TTL_SECONDS),
+    )
+
+
+def battle_create(
+    *,
+    arena: Arena,
+    voter: Voter,
+    rng: random.Random | None = None,
+    now: datetime | None = None,
+) -> Battle:
+    """Serve a new battle of ``arena`` to ``voter``, A/B positions drawn at random.
+
+    Refused (VotingNotAllowed, VoteCapReached) when the voter could not vote on it anyway.
+    """
+    access.voting_check(arena, voter)
+    access.cap_check(arena, voter)
+    rng = rng or _SYSTEM_RANDOM
+    answered = selectors.completions_for_pairing(arena)
+    first, second, prompt_id = pair_choose(answered, selectors.pair_vote_counts(arena), rng)
+    if rng.getrandbits(1):
+        first, second = second, first
+    battle = _battle_new(arena, voter, answered, (first, second, prompt_id), now or timezone.now())
+    battle.save(force_insert=True)
+    return battle

@@ -1,0 +1,44 @@
+"""Fast bulk insertion for imports: COPY on PostgreSQL, bulk_create elsewhere."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.db import connection, models
+
+
+def bulk_insert(model: type[models.Model], rows: list[dict[str, Any]]) -> list[int]:
+    """Insert rows given as ``{attname: value}`` and return their new ids, in order.
+
+    Fields a row leaves out take their model default. On PostgreSQL the ids are drawn from the
+    table's sequence and the rows sent with COPY, several times faster than an INSERT of model
+    instances; model ``save()`` and signals are not run, as with ``bulk_create``. Database
+    constraints still apply to every row.
+    """
+    if not rows:
+        return []
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    if connection.vendor != "postgresql":
+        objects = model.objects.bulk_create([model(**row) for row in rows])
+        return [int(obj.pk) for obj in objects]
+    table = model._meta.db_table
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [table, len(rows)],
+        )
+        ids = [int(r[0]) for r in cursor.fetchall()]
+        columns = ", ".join(quote(c) for c in ["id", *(f.column for f in fields)])
+        with cursor.cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
+            for pk, row in zip(ids, rows, strict=True):
+                copy.write_row([pk, *(_value(f, row) for f in fields)])
+    return ids
+
+
+def _value(field: models.Field[Any, Any], row: dict[str, Any]) -> Any:
+    value = row[field.attname] if field.attname in row else field.get_default()
+    if isinstance(field, models.JSONField):
+        return json.dumps(value, ensure_ascii=False)
+    return value

@@ -1,0 +1,163 @@
+"""The crowd's pages: arenas (vote on a battle), feedback, boards, exports and accounts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import UserCreationForm
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from arena import selectors
+from arena.exceptions import ArenaError, BattleNotFound
+from arena.models import Arena, Battle, Outcome, User
+from arena.services import arenas as arena_services
+from arena.services import battles as battle_services
+from arena.services import users as user_services
+from arena.services import votes as vote_services
+from arena.text import render_markdown
+from arena.voters import Voter
+
+
+def _voter(request: HttpRequest, *, create_session: bool) -> Voter:
+    if request.user.is_authenticated:
+        return Voter(user=request.user)  # type: ignore[arg-type]
+    if request.session.session_key is None:
+        if not create_session:
+            raise BattleNotFound
+        request.session.save()
+    return Voter(session_key=request.session.session_key or "")
+
+
+def _battle_context(battle: Battle) -> dict[str, object]:
+    return {
+        "arena": battle.arena,
+        "battle": battle,
+        "answer_a": render_markdown(battle.completion_a.text if battle.completion_a else ""),
+        "answer_b": render_markdown(battle.completion_b.text if battle.completion_b else ""),
+        "outcomes": [(o.name, o.label) for o in Outcome],
+    }
+
+
+def _refused(request: HttpRequest, error: ArenaError) -> HttpResponse:
+    return render(request, "arena/refused.html", {"error": error}, status=error.status)
+
+
+@require_GET
+def arena_page(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    """Serve a new battle of the arena (the default one at /) to this browser, names hidden."""
+    try:
+        arena = selectors.arena_get_for_viewer(slug=slug, user=request.user)
+        battle = battle_services.battle_create(
+            arena=arena, voter=_voter(request, create_session=True)
+        )
+    except ArenaError as error:
+        return _refused(request, error)
+    return render(request, "arena/battle.html", _battle_context(battle))
+
+
+@require_POST
+def battle_vote(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Record this browser's vote on a battle served to it, then reveal the names."""
+    try:
+        outcome = vote_services.outcome_parse(request.POST.get("outcome", ""))
+        vote = vote_services.vote_record(
+            public_id=public_id, voter=_voter(request, create_session=False), outcome=outcome
+        )
+    except ArenaError as error:
+        return _refused(request, error)
+    context = _battle_context(vote.battle) | {"vote": vote, "chosen": Outcome(vote.outcome).label}
+    return render(request, "arena/revealed.html", context)
+
+
+@require_POST
+def battle_feedback(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Record the optional reason and per-answer tags given after a vote."""
+    try:
+        vote = vote_services.vote_feedback_add(
+            public_id=public_id,
+            voter=_voter(request, create_session=False),
+            reason=request.POST.get("reason", ""),
+            tags_a=request.POST.getlist("tag_a"),
+            tags_b=request.POST.getlist("tag_b"),
+        )
+    except ArenaError as error:
+        return _refused(request, error)
+    return render(request, "arena/feedback_thanks.html", {"arena": vote.battle.arena})
+
+
+@require_GET
+def leaderboard(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    """Vote counts, raw win rates and feedback tag rates; rated boards live in ratings."""
+    try:
+        arena = selectors.arena_get_for_viewer(slug=slug, user=request.user)
+    except ArenaError as error:
+        return _refused(request, error)
+    rates = selectors.tag_rates(arena)
+    context = {
+        "arena": arena,
+        "rows": selectors.leaderboard_rows(arena),
+        "tag_rates": rates,
+        "tag_leaders": selectors.tag_leaders(rates),
+        "judges": selectors.judge_agreement(arena),
+    }
+    return render(request, "arena/leaderboard.html", context)
+
+
+def export_response(arena: Arena) -> StreamingHttpResponse:
+    """The arena's votes as JSON Lines (the shared vote schema plus feedback), streamed."""
+
+    def lines() -> Iterator[str]:
+        for row in selectors.vote_export_rows(arena):
+            yield json.dumps(row, ensure_ascii=False) + "\n"
+
+    response = StreamingHttpResponse(lines(), content_type="application/x-ndjson")
+    response["Content-Disposition"] = f'attachment; filename="{arena.slug}-votes.jsonl"'
+    return response
+
+
+@require_GET
+def vote_export(request: HttpRequest, slug: str) -> HttpResponse:
+    try:
+        arena = selectors.arena_get_for_viewer(slug=slug, user=request.user)
+    except ArenaError as error:
+        return _refused(request, error)
+    return export_response(arena)
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    """Create a voter account; signing in is optional and gives a vote history."""
+    form = UserCreationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = user_services.user_register(
+            username=form.cleaned_data["username"], password=form.cleaned_data["password1"]
+        )
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect(request.GET.get("next") or "arena")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@login_required
+@require_GET
+def vote_history(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    votes = selectors.vote_history_for_user(user)[:500]
+    return render(request, "arena/vote_history.html", {"votes": votes})
+
+
+@login_required
+@require_GET
+def group_join(request: HttpRequest, token: str) -> HttpResponse:
+    """Accept a voter-group invitation link."""
+    try:
+        group = arena_services.voter_group_join(token=token, user=request.user)  # type: ignore[arg-type]
+    except ArenaError as error:
+        return _refused(request, error)
+    messages.success(request, f"You are now a member of {group.name}.")
+    return redirect("arena")

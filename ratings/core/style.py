@@ -1,0 +1,268 @@
+"""Style control: Bradley–Terry with covariates for the style difference of the two answers.
+
+Model: ``logit P(A beats B) = s_A - s_B + z · beta``, where ``z`` holds one column per style
+feature (answer length in tokens, Markdown headers, list items, bold spans): the normalised
+difference ``(f_A - f_B) / (f_A + f_B + 1)``, standardised to mean 0 and standard deviation 1
+over the verdicts (a constant column is left out and gets coefficient 0). ``beta`` says how many
+log units of preference one standard deviation of a style difference buys; ``s`` are the
+strengths with style held equal. This is LMArena's and arena-hard's construction.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg
+from scipy.special import expit
+from scipy.stats import norm
+
+from ratings.core.errors import DisconnectedComparisonsError
+from ratings.core.pairs import components
+from ratings.core.types import BradleyTerryResult, Comparisons, FloatArray, Intervals
+
+_TRUST = 0.1
+_MIN_STEP = 1e-6
+
+
+def style_features(comparisons: Comparisons) -> FloatArray:
+    """The standardised normalised style differences, one column per feature.
+
+    Parameters
+    ----------
+    comparisons : Comparisons
+        Verdicts carrying ``features_a`` and ``features_b``.
+
+    Returns
+    -------
+    array of float, shape (n_comparisons, n_features)
+        ``(f_A - f_B) / (f_A + f_B + 1)``, centred and scaled to unit standard deviation per
+        column (population standard deviation, unweighted); constant columns are all 0.
+
+    Raises
+    ------
+    ValueError
+        If the comparisons carry no style features.
+
+    References
+    ----------
+    T. Li et al., "From crowdsourced data to high-quality benchmarks: Arena-Hard and
+    BenchBuilder pipeline", 2024, arXiv:2406.11939.
+    """
+    if comparisons.features_a is None or comparisons.features_b is None:
+        raise ValueError("these comparisons carry no style features")
+    fa, fb = comparisons.features_a, comparisons.features_b
+    diff = (fa - fb) / (fa + fb + 1.0)
+    std = diff.std(axis=0)
+    safe = np.where(std > 0, std, 1.0)
+    z: FloatArray = np.where(std > 0, (diff - diff.mean(axis=0)) / safe, 0.0)
+    return z
+
+
+def style_bradley_terry(
+    comparisons: Comparisons,
+    *,
+    features: FloatArray | None = None,
+    l2: float = 0.0,
+    tol: float = 1e-10,
+    max_iter: int = 100,
+) -> BradleyTerryResult:
+    """Fit Bradley–Terry strengths and style coefficients together by maximum likelihood.
+
+    Parameters
+    ----------
+    comparisons : Comparisons
+        The verdicts (ties half a win each side; weights repeat a verdict).
+    features : array of float, shape (n_comparisons, n_features), optional
+        The covariates; by default :func:`style_features` of ``comparisons``.
+    l2 : float, default 0
+        Ridge penalty ``l2 * (sum(s**2) + sum(beta**2)) / 2``; 0 is plain maximum likelihood.
+    tol : float, default 1e-10
+        Stop when the largest Newton step is below this.
+    max_iter : int, default 100
+        Largest number of Newton steps.
+
+    Returns
+    -------
+    BradleyTerryResult
+        Centred ``scores`` (style held equal) and ``coefficients`` per feature.
+
+    Raises
+    ------
+    DisconnectedComparisonsError
+        If the comparison graph is disconnected and ``l2`` is 0.
+    ValueError
+        If there are no features.
+
+    References
+    ----------
+    T. Li, W.-L. Chiang et al., "Does style matter? Disentangling style and substance in
+    Chatbot Arena", LMArena blog, 2024-08-29, https://blog.lmarena.ai/blog/2024/style-control/.
+    T. Li et al., 2024, arXiv:2406.11939.
+    W.-L. Chiang et al., 2024, arXiv:2403.04132.
+    """
+    z = style_features(comparisons) if features is None else np.asarray(features, dtype=float)
+    keep = comparisons.a != comparisons.b
+    c, z = comparisons.subset(keep), z[keep]
+    n, m = c.n_items, z.shape[1]
+    if l2 == 0:
+        labels = components(n, c.a, c.b)
+        if labels.max(initial=0) > 0:
+            groups = [
+                [c.names[k] for k in np.flatnonzero(labels == g)] for g in range(labels.max() + 1)
+            ]
+            raise DisconnectedComparisonsError(sorted(groups, key=len, reverse=True))
+    active = z.std(axis=0) > 0 if z.shape[0] else np.zeros(m, dtype=bool)
+    theta, n_iter, converged = _newton(c, z[:, active], l2=l2, tol=tol, max_iter=max_iter)
+    beta = np.zeros(m)
+    beta[active] = theta[n:]
+    scores = theta[:n] - np.mean(theta[:n])
+    return BradleyTerryResult(
+        names=c.names,
+        scores=scores,
+        n_iter=n_iter,
+        converged=converged,
+        l2=l2,
+        log_likelihood=_log_likelihood(theta, c, z[:, active], l2=l2),
+        coefficients=beta,
+        feature_names=c.feature_names or tuple(f"x{k}" for k in range(m)),
+    )
+
+
+def _log_likelihood(theta: FloatArray, c: Comparisons, z: FloatArray, *, l2: float) -> float:
+    n = c.n_items
+    d = theta[c.a] - theta[c.b] + z @ theta[n:]
+    points = c.score_a()
+    ll = np.sum(c.weight * (points * d - np.logaddexp(0.0, d)))
+    return float(ll - 0.5 * l2 * (theta @ theta))
+
+
+def _newton(
+    c: Comparisons, z: FloatArray, *, l2: float, tol: float, max_iter: int
+) -> tuple[FloatArray, int, bool]:
+    """Newton ascent over (strengths, coefficients); a rank-one term fixes the mean strength."""
+    n, m = c.n_items, z.shape[1]
+    theta = np.zeros(n + m)
+    points, w = c.score_a(), c.weight
+    for step_no in range(1, max_iter + 1):
+        prob = expit(theta[c.a] - theta[c.b] + z @ theta[n:])
+        residual = w * (points - prob)
+        grad = (
+            np.concatenate(
+                [np.bincount(c.a, residual, n) - np.bincount(c.b, residual, n), z.T @ residual]
+            )
+            - l2 * theta
+        )
+        hess = _hessian(c, z, w * prob * (1.0 - prob))
+        hess[:n, :n] += 1.0 / n if l2 == 0 else 0.0
+        hess += l2 * np.eye(n + m)
+        step = scipy.linalg.solve(hess, grad, assume_a="pos", check_finite=False)
+        if np.max(np.abs(step)) > _TRUST:
+            step *= _backtrack(theta, step, c, z, l2=l2)
+        theta = theta + step
+        if np.max(np.abs(step)) < tol:
+            return theta, step_no, True
+    return theta, max_iter, False
+
+
+def _hessian(c: Comparisons, z: FloatArray, h: FloatArray) -> FloatArray:
+    """Observed information: Laplacian block, competitor × feature block, feature block."""
+    n, m = c.n_items, z.shape[1]
+    pair = np.bincount(c.a * n + c.b, h, n * n).reshape(n, n)
+    pair = pair + pair.T
+    out = np.zeros((n + m, n + m))
+    out[:n, :n] = np.diag(pair.sum(axis=1)) - pair
+    hz = h[:, None] * z
+    cross = np.zeros((n, m))
+    for k in range(m):
+        cross[:, k] = np.bincount(c.a, hz[:, k], n) - np.bincount(c.b, hz[:, k], n)
+    out[:n, n:] = cross
+    out[n:, :n] = cross.T
+    out[n:, n:] = z.T @ hz
+    return out
+
+
+def _backtrack(
+    theta: FloatArray, step: FloatArray, c: Comparisons, z: FloatArray, *, l2: float
+) -> float:
+    start = _log_likelihood(theta, c, z, l2=l2)
+    t = 1.0
+    while t > _MIN_STEP:
+        if _log_likelihood(theta + t * step, c, z, l2=l2) >= start:
+            break
+        t *= 0.5
+    return t
+
+
+def style_intervals(
+    comparisons: Comparisons,
+    fit: BradleyTerryResult,
+    *,
+    features: FloatArray | None = None,
+    kind: str = "sandwich",
+    level: float = 0.95,
+    anchor: int | None = None,
+) -> Intervals:
+    """Normal-approximation intervals of the style-controlled scores.
+
+    The covariance of (scores, coefficients) is ``H⁺ G H⁺`` (``kind="sandwich"``, with ``G``
+    the sum of the per-verdict outer products of the score contributions) or ``H⁺``
+    (``kind="fisher"``); ``H⁺`` is taken on the centred subspace.
+
+    Parameters
+    ----------
+    comparisons : Comparisons
+        The verdicts the fit came from.
+    fit : BradleyTerryResult
+        The result of :func:`style_bradley_terry` on them.
+    features : array of float, optional
+        The covariates the fit used; by default :func:`style_features` of ``comparisons``.
+    kind : {"sandwich", "fisher"}, default "sandwich"
+        Which covariance.
+    level : float, default 0.95
+        Two-sided coverage.
+    anchor : int, optional
+        Competitor fixed at 0 (its interval is a point); default: centred scores.
+
+    Returns
+    -------
+    Intervals
+        ``low`` and ``high`` of the scores, in log units.
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` is unknown, ``level`` not in (0, 1), or ``fit`` has no coefficients.
+
+    References
+    ----------
+    H. White, Econometrica 50 (1982), doi:10.2307/1912526.
+    T. Li et al., 2024, arXiv:2406.11939.
+    """
+    if kind not in {"sandwich", "fisher"} or not 0.0 < level < 1.0 or fit.coefficients is None:
+        raise ValueError("need kind sandwich or fisher, 0 < level < 1 and a style fit")
+    z = style_features(comparisons) if features is None else np.asarray(features, dtype=float)
+    keep = comparisons.a != comparisons.b
+    c, z = comparisons.subset(keep), z[keep]
+    active = z.std(axis=0) > 0 if z.shape[0] else np.zeros(z.shape[1], dtype=bool)
+    z = z[:, active]
+    n = c.n_items
+    prob = expit(fit.scores[c.a] - fit.scores[c.b] + z @ fit.coefficients[active])
+    ridge = np.zeros((n + z.shape[1], n + z.shape[1]))
+    ridge[:n, :n] = 1.0 / n if fit.l2 == 0 else 0.0
+    hess = _hessian(c, z, c.weight * prob * (1.0 - prob)) + ridge + fit.l2 * np.eye(len(ridge))
+    inv = scipy.linalg.inv(hess) - ridge
+    if kind == "sandwich":
+        inv = inv @ _hessian(c, z, (c.weight * (c.score_a() - prob)) ** 2) @ inv
+    cov = inv[:n, :n]
+    var = np.diag(cov).copy()
+    if anchor is not None:
+        var = var + cov[anchor, anchor] - 2.0 * cov[:, anchor]
+    half = float(norm.ppf(0.5 + level / 2.0)) * np.sqrt(np.maximum(var, 0.0))
+    centre = fit.scores - (np.mean(fit.scores) if anchor is None else fit.scores[anchor])
+    return Intervals(
+        names=fit.names,
+        low=centre - half,
+        high=centre + half,
+        method=kind,
+        level=level,
+        anchor=anchor,
+    )

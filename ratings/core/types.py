@@ -1,0 +1,227 @@
+"""The data shapes the rating core accepts and returns.
+
+Terms used throughout the core:
+
+- ``scores`` are natural-log strengths (Bradley–Terry ``theta``), centred at 0 unless anchored;
+- ``ratings`` are values on the display (Elo) scale: ``ELO_PER_LOG_UNIT`` points per log unit,
+  plus an offset (1000 by default).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.intp]
+
+#: Elo points per natural-log unit of strength: 400 / ln 10.
+ELO_PER_LOG_UNIT = 400.0 / math.log(10.0)
+
+
+class Outcome(IntEnum):
+    """A vote's verdict; the same values as ``arena.models.Outcome``."""
+
+    A = 1
+    B = 2
+    TIE = 3
+    BOTH_BAD = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Comparisons:
+    """A batch of pairwise verdicts over competitors ``names``.
+
+    Row ``t`` says that competitor ``a[t]`` (shown as A) met ``b[t]`` (shown as B) and the verdict
+    was ``outcome[t]``, counted ``weight[t]`` times. Optional columns carry what some methods
+    need: the prompt (or any grouping key) of each verdict, and style features of both answers.
+    """
+
+    names: tuple[str, ...]
+    a: IntArray
+    b: IntArray
+    outcome: NDArray[np.int8]
+    weight: FloatArray
+    prompt: IntArray | None = None
+    prompt_names: tuple[str, ...] = ()
+    features_a: FloatArray | None = None
+    features_b: FloatArray | None = None
+    feature_names: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        n = self.a.shape[0]
+        for label, column in (("b", self.b), ("outcome", self.outcome), ("weight", self.weight)):
+            if column.shape != (n,):
+                raise ValueError(f"column {label} has shape {column.shape}, expected ({n},)")
+        if n and (
+            min(self.a.min(), self.b.min()) < 0
+            or max(self.a.max(), self.b.max()) >= len(self.names)
+        ):
+            raise ValueError("competitor index out of range of names")
+        if self.prompt is not None and self.prompt.shape != (n,):
+            raise ValueError("column prompt must have one entry per comparison")
+        for label, feats in (("features_a", self.features_a), ("features_b", self.features_b)):
+            if feats is not None and feats.shape != (n, len(self.feature_names)):
+                raise ValueError(f"{label} must have shape (n_comparisons, n_features)")
+
+    @property
+    def n_items(self) -> int:
+        """Number of competitors."""
+        return len(self.names)
+
+    @property
+    def n_comparisons(self) -> int:
+        """Number of verdicts (rows), before weighting."""
+        return int(self.a.shape[0])
+
+    def score_a(self) -> FloatArray:
+        """Points won by A in each row: 1 for a win, 0 for a loss, ½ for a tie or both bad."""
+        out = np.full(self.n_comparisons, 0.5)
+        out[self.outcome == Outcome.A] = 1.0
+        out[self.outcome == Outcome.B] = 0.0
+        return out
+
+    def subset(self, mask: NDArray[np.bool_]) -> Comparisons:
+        """The rows selected by a boolean mask, over the same competitors and prompts."""
+        return Comparisons(
+            names=self.names,
+            a=self.a[mask],
+            b=self.b[mask],
+            outcome=self.outcome[mask],
+            weight=self.weight[mask],
+            prompt=None if self.prompt is None else self.prompt[mask],
+            prompt_names=self.prompt_names,
+            features_a=None if self.features_a is None else self.features_a[mask],
+            features_b=None if self.features_b is None else self.features_b[mask],
+            feature_names=self.feature_names,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EloResult:
+    """Online Elo ratings after one pass over the verdicts in order."""
+
+    names: tuple[str, ...]
+    ratings: FloatArray
+    initial: float
+    base: float
+    scale: float
+    k: float
+
+
+@dataclass(frozen=True, slots=True)
+class PairCounts:
+    """Verdicts merged into cells: one cell per (pair, points to ``pair_i``, weight).
+
+    Pair ``p`` joins competitors ``pair_i[p] < pair_j[p]``. Cell ``c`` holds ``cell_count[c]``
+    verdicts of pair ``cell_pair[c]``, each of weight ``cell_weight[c]``, each giving
+    ``cell_points[c]`` (0, ½ or 1) to ``pair_i`` and the rest to ``pair_j``. Resampling the cell
+    counts is the same as resampling the verdicts, at a fraction of the cost.
+    """
+
+    names: tuple[str, ...]
+    pair_i: IntArray
+    pair_j: IntArray
+    cell_pair: IntArray
+    cell_count: FloatArray
+    cell_weight: FloatArray
+    cell_points: FloatArray
+
+    @property
+    def n_items(self) -> int:
+        """Number of competitors."""
+        return len(self.names)
+
+    @property
+    def n_pairs(self) -> int:
+        """Number of distinct pairs that met at least once."""
+        return int(self.pair_i.shape[0])
+
+    def totals(self, counts: FloatArray | None = None) -> tuple[FloatArray, FloatArray]:
+        """Weighted games and points of ``pair_i`` per pair, for the given cell counts."""
+        c = self.cell_count if counts is None else counts
+        weighted = c * self.cell_weight
+        games = np.bincount(self.cell_pair, weights=weighted, minlength=self.n_pairs)
+        points = np.bincount(
+            self.cell_pair, weights=weighted * self.cell_points, minlength=self.n_pairs
+        )
+        return np.asarray(games, dtype=np.float64), np.asarray(points, dtype=np.float64)
+
+
+@dataclass(frozen=True, slots=True)
+class BradleyTerryResult:
+    """A Bradley–Terry fit: ``scores`` are natural-log strengths, centred at 0.
+
+    ``l2`` is the ridge penalty actually used (0 for the plain maximum-likelihood estimate).
+    ``coefficients`` holds style (covariate) coefficients when the model had any, in log units
+    per standard deviation of each feature, named by ``feature_names``.
+    """
+
+    names: tuple[str, ...]
+    scores: FloatArray
+    n_iter: int
+    converged: bool
+    l2: float = 0.0
+    log_likelihood: float = float("nan")
+    coefficients: FloatArray | None = None
+    feature_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Intervals:
+    """Confidence intervals of scores, in natural-log units, in the gauge of ``anchor``.
+
+    With ``anchor`` ``None`` the scores are centred (mean 0), otherwise they are relative to the
+    anchor competitor (whose interval is then a single point). ``samples`` holds the bootstrap
+    replicates (rows) when the intervals come from a bootstrap.
+    """
+
+    names: tuple[str, ...]
+    low: FloatArray
+    high: FloatArray
+    method: str
+    level: float
+    anchor: int | None = None
+    n_resamples: int = 0
+    samples: FloatArray | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RankIntervals:
+    """Each competitor's range of plausible ranks, from its rating interval.
+
+    ``upper`` is LMArena's "rank upper bound": 1 + the number of competitors whose interval
+    lies wholly above; ``lower`` is the number of competitors whose interval does not lie
+    wholly below.
+    """
+
+    names: tuple[str, ...]
+    upper: IntArray
+    lower: IntArray
+
+
+@dataclass(frozen=True, slots=True)
+class WinRates:
+    """Predicted pairwise win probabilities: ``matrix[i, j]`` = P(i beats j), ties counting ½."""
+
+    names: tuple[str, ...]
+    matrix: FloatArray
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineWinRates:
+    """Win rates of every competitor against one baseline, as probabilities (0 to 1).
+
+    ``predicted`` comes from the ratings; ``observed`` is the share of points won in direct
+    games against the baseline (NaN where there were none); ``n_games`` counts those games.
+    """
+
+    names: tuple[str, ...]
+    baseline: str
+    predicted: FloatArray
+    observed: FloatArray
+    n_games: FloatArray

@@ -1,0 +1,104 @@
+"""Leaderboards (named scopes over an arena's votes) and the rating runs published for them."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+#: Methods a leaderboard can run, named as in ``python -m ratings rate --method``.
+METHODS = ("elo", "bt", "style-bt", "nash", "equilibrium-ne", "equilibrium-cce")
+DEFAULT_METHODS = ["elo", "bt", "style-bt", "nash", "equilibrium-ne", "equilibrium-cce"]
+
+
+def default_methods() -> list[str]:
+    return list(DEFAULT_METHODS)
+
+
+class Leaderboard(models.Model):
+    """A named scope over one arena's votes, rated by one or more methods.
+
+    Empty filters mean "all": ``all`` is the arena's every vote; ``crowd`` and ``judges`` split
+    them by source. Admins add scopes by category, language, voter kind, judge or dates.
+    """
+
+    arena = models.ForeignKey("arena.Arena", on_delete=models.CASCADE, related_name="leaderboards")
+    slug = models.SlugField(max_length=60)
+    name = models.CharField(max_length=120)
+    category = models.CharField(max_length=100, blank=True)
+    language = models.CharField(max_length=20, blank=True)
+    source = models.CharField(max_length=10, blank=True, help_text="crowd, judge, or empty: all")
+    voter_kind = models.CharField(max_length=20, blank=True)
+    judge = models.ForeignKey("arena.Judge", on_delete=models.CASCADE, null=True, blank=True)
+    date_from = models.DateTimeField(null=True, blank=True)
+    date_to = models.DateTimeField(null=True, blank=True)
+    methods = models.JSONField(default=default_methods)
+    bootstrap_rounds = models.PositiveIntegerField(
+        default=100, help_text="Bootstrap rounds for the intervals of elo and bt (0: sandwich)."
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["arena", "slug"]
+        constraints = [
+            models.UniqueConstraint(fields=["arena", "slug"], name="leaderboard_slug_per_arena"),
+            models.CheckConstraint(
+                condition=Q(source__in=["", "crowd", "judge"]), name="leaderboard_source_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.arena.slug}/{self.slug}"
+
+
+class RatingRun(models.Model):
+    """One method on one leaderboard, over the votes up to ``watermark`` (a vote id).
+
+    Unique on (leaderboard, method, parameters, watermark): the same job twice adds nothing.
+    The result is written in the same UPDATE that marks the run done, so a worker killed
+    mid-job leaves a run that is not done and has no result, never half a result. While it
+    computes, the worker renews ``heartbeat_at``; a running run whose heartbeat is older than
+    the lease is sent to another worker by the next check.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    leaderboard = models.ForeignKey(Leaderboard, on_delete=models.CASCADE, related_name="runs")
+    method = models.CharField(max_length=30)
+    params = models.JSONField(default=dict)
+    params_key = models.CharField(max_length=64, help_text="SHA-256 of the canonical params.")
+    watermark = models.BigIntegerField(help_text="The highest vote id included.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    task_id = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    n_votes = models.PositiveIntegerField(null=True, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Renewed while a worker computes; a stale one is retaken."
+    )
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_seconds = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["leaderboard", "method", "params_key", "watermark"],
+                name="rating_run_once",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="done") | Q(result__isnull=False, finished_at__isnull=False),
+                name="rating_run_done_has_result",
+            ),
+        ]
+        indexes = [models.Index(fields=["leaderboard", "method", "status", "-watermark"])]
+
+    def __str__(self) -> str:
+        return f"{self.leaderboard} {self.method} @{self.watermark} ({self.status})"

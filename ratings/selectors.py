@@ -1,0 +1,117 @@
+"""Votes read through arena.selectors, turned into the rating core's shapes; published runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from arena import selectors as arena_selectors
+from arena.models import Arena
+from arena.voters import Voter
+from ratings.core.types import Comparisons
+from ratings.exceptions import LeaderboardNotFound
+from ratings.models import Leaderboard, RatingRun
+
+STYLE_FEATURES = ("tokens", "header_count", "list_count", "bold_count")
+
+
+def comparisons_for_arena(arena: Arena, *, voter: Voter | None = None) -> Comparisons:
+    """The arena's votes (or one voter's) over all of the arena's competitors, in vote order.
+
+    ``arena.models.Outcome`` and ``ratings.core.Outcome`` share their values, so outcomes pass
+    through unchanged.
+    """
+    names = arena_selectors.competitor_names_for_arena(arena)
+    index = {name: i for i, name in enumerate(names)}
+    rows = arena_selectors.vote_outcomes_for_arena(arena, voter=voter)
+    return Comparisons(
+        names=tuple(names),
+        a=np.array([index[a] for a, _, _ in rows], dtype=np.intp),
+        b=np.array([index[b] for _, b, _ in rows], dtype=np.intp),
+        outcome=np.array([o for _, _, o in rows], dtype=np.int8),
+        weight=np.ones(len(rows)),
+    )
+
+
+def scope_of(leaderboard: Leaderboard) -> arena_selectors.VoteScope:
+    return arena_selectors.VoteScope(
+        category=leaderboard.category,
+        language=leaderboard.language,
+        source=leaderboard.source,
+        voter_kind=leaderboard.voter_kind,
+        judge_id=leaderboard.judge_id,
+        since=leaderboard.date_from,
+        until=leaderboard.date_to,
+    )
+
+
+def comparisons_for_leaderboard(
+    leaderboard: Leaderboard, watermark: int, *, prompt_axis: str = "prompt"
+) -> Comparisons:
+    """The leaderboard's votes up to ``watermark`` (by vote id), in vote order.
+
+    ``prompt_axis`` is ``prompt`` (each prompt) or ``category``: the grouping the equilibrium
+    methods play over. Style features are filled when every battle has both answers.
+    """
+    rows = arena_selectors.vote_rows_in_scope(leaderboard.arena, scope_of(leaderboard), watermark)
+    names = sorted({r[0] for r in rows} | {r[1] for r in rows})
+    index = {name: i for i, name in enumerate(names)}
+    keys = [str(r[3] if prompt_axis == "prompt" else r[4]) for r in rows]
+    groups = {key: i for i, key in enumerate(dict.fromkeys(keys))}
+    have_features = all(v is not None for r in rows for v in r[5:13])
+    features = np.array([r[5:13] for r in rows], dtype=np.float64).reshape(-1, 8)
+    return Comparisons(
+        names=tuple(names),
+        a=np.array([index[r[0]] for r in rows], dtype=np.intp),
+        b=np.array([index[r[1]] for r in rows], dtype=np.intp),
+        outcome=np.array([r[2] for r in rows], dtype=np.int8),
+        weight=np.ones(len(rows)),
+        prompt=np.array([groups[k] for k in keys], dtype=np.intp),
+        prompt_names=tuple(groups),
+        features_a=features[:, :4] if have_features and rows else None,
+        features_b=features[:, 4:] if have_features and rows else None,
+        feature_names=STYLE_FEATURES if have_features and rows else (),
+    )
+
+
+def leaderboard_get(arena: Arena, slug: str, method: str | None = None) -> Leaderboard:
+    """An active leaderboard of the arena (publishing ``method``, if given); else 404."""
+    board = Leaderboard.objects.filter(arena=arena, slug=slug, is_active=True).first()
+    if board is None or (method is not None and method not in board.methods):
+        what = f"{slug!r}" if method is None else f"{slug!r} with method {method!r}"
+        raise LeaderboardNotFound(f"No leaderboard {what} in this arena.")
+    return board
+
+
+def leaderboard_list(arena: Arena) -> list[Leaderboard]:
+    return list(Leaderboard.objects.filter(arena=arena, is_active=True).order_by("slug"))
+
+
+def run_latest(leaderboard: Leaderboard, method: str) -> RatingRun | None:
+    """The newest finished run of a method on a leaderboard."""
+    return (
+        RatingRun.objects.filter(leaderboard=leaderboard, method=method, status="done")
+        .order_by("-watermark", "-id")
+        .first()
+    )
+
+
+def run_history(leaderboard: Leaderboard, method: str, limit: int = 50) -> list[RatingRun]:
+    return list(
+        RatingRun.objects.filter(leaderboard=leaderboard, method=method, status="done").order_by(
+            "-watermark", "-id"
+        )[:limit]
+    )
+
+
+def run_snapshot(run: RatingRun) -> dict[str, Any]:
+    """A published run in the shape of ``python -m ratings rate`` plus where it stands."""
+    result = dict(run.result or {})
+    return result | {
+        "arena": run.leaderboard.arena.slug,
+        "leaderboard": run.leaderboard.slug,
+        "watermark": run.watermark,
+        "computed_at": run.finished_at.isoformat() if run.finished_at else None,
+        "run_id": run.id,
+    }

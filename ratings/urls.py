@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from ratings import api, views
+
+urlpatterns = [
+    path("me/board/", views.personal_board_page, name="personal-board"),
+    path("a/<slug:slug>/me/", views.personal_board_page, name="arena-personal-board"),
+    path("boards/", views.board_page, name="boards"),
+    path("boards/<slug:scope>/<str:method>/", views.board_page, name="board"),
+    path("a/<slug:slug>/boards/", views.board_page, name="arena-boards"),
+    path("a/<slug:slug>/boards/<slug:scope>/<str:method>/", views.board_page, name="arena-board"),
+    path("api/v1/leaderboards/", api.LeaderboardListView.as_view(), name="api-leaderboards"),
+    path(
+        "api/v1/leaderboards/<slug:scope>/<str:method>/",
+        api.LeaderboardDetailView.as_view(),
+        name="api-leaderboard",
+    ),
+    path(
+        "api/v1/arenas/<slug:slug>/leaderboards/",
+        api.ArenaLeaderboardListView.as_view(),
+        name="api-arena-leaderboards",
+    ),
+    path(
+        "api/v1/arenas/<slug:slug>/leaderboards/<slug:scope>/<str:method>/",
+        api.ArenaLeaderboardDetailView.as_view(),
+        name="api-arena-leaderboard",
+    ),
+]

@@ -1,0 +1,78 @@
+"""Rating pages: the published leaderboards and the personal board."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from arena import selectors as arena_selectors
+from arena.exceptions import ArenaError
+from arena.voters import Voter
+from ratings import selectors
+from ratings.boards import personal_board
+from ratings.boards_page import board_matrices, rating_history
+from ratings.exceptions import LeaderboardNotFound
+
+METHOD_LABELS = {
+    "elo": "Elo",
+    "bt": "Bradley–Terry",
+    "style-bt": "Style-controlled",
+    "nash": "Nash averaging",
+    "equilibrium-ne": "Equilibrium (NE)",
+    "equilibrium-cce": "Equilibrium (CCE)",
+}
+
+
+@require_GET
+def personal_board_page(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    """This voter's board beside the arena's, once they have cast enough votes."""
+    try:
+        arena = arena_selectors.arena_get_for_viewer(slug=slug, user=request.user)
+    except ArenaError as error:
+        return render(request, "arena/refused.html", {"error": error}, status=error.status)
+    if request.user.is_authenticated:
+        voter = Voter(user=request.user)  # type: ignore[arg-type]
+    elif request.session.session_key:
+        voter = Voter(session_key=request.session.session_key)
+    else:
+        voter = None
+    board = None
+    if voter is not None:
+        board = personal_board(
+            arena=arena,
+            voter=voter,
+            min_votes=settings.ARENA_PERSONAL_BOARD_MIN_VOTES,
+            prior_precision=settings.ARENA_PERSONAL_PRIOR_PRECISION,
+        )
+    context = {"arena": arena, "board": board, "min_votes": settings.ARENA_PERSONAL_BOARD_MIN_VOTES}
+    return render(request, "ratings/personal.html", context)
+
+
+@require_GET
+def board_page(
+    request: HttpRequest, slug: str | None = None, scope: str = "all", method: str = "bt"
+) -> HttpResponse:
+    """A published leaderboard: ratings with intervals, matrices, history; updated live."""
+    try:
+        arena = arena_selectors.arena_get_for_viewer(slug=slug, user=request.user)
+    except ArenaError as error:
+        return render(request, "arena/refused.html", {"error": error}, status=error.status)
+    boards = selectors.leaderboard_list(arena)
+    board = next((b for b in boards if b.slug == scope), None)
+    if board is None or method not in board.methods:
+        error = LeaderboardNotFound(f"No leaderboard {scope!r} with method {method!r} here.")
+        return render(request, "arena/refused.html", {"error": error}, status=error.status)
+    run = selectors.run_latest(board, method)
+    context = {
+        "arena": arena,
+        "boards": boards,
+        "board": board,
+        "method": method,
+        "methods": [(m, METHOD_LABELS.get(m, m)) for m in board.methods],
+        "snapshot": selectors.run_snapshot(run) if run else None,
+        "matrices": board_matrices(run) if run else None,
+        "history": rating_history(board, method) if run else None,
+    }
+    return render(request, "ratings/board.html", context)

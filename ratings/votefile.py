@@ -1,0 +1,176 @@
+"""Reading vote files in the shared JSON Lines schema into :class:`Comparisons`.
+
+The schema (one JSON object a line, optionally gzip-compressed): ``question_id``, ``prompt``,
+``model_a``, ``model_b``, ``winner`` (``model_a``, ``model_b``, ``tie`` or ``tie (bothbad)``),
+``judge``, ``source`` and per-set extras. This module does file input only; it has no Django
+import, so the command-line tool and the Django side share it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+from ratings.core.types import Comparisons, Outcome
+
+WINNERS: dict[str, Outcome] = {
+    "model_a": Outcome.A,
+    "model_b": Outcome.B,
+    "tie": Outcome.TIE,
+    "tie (bothbad)": Outcome.BOTH_BAD,
+}
+REQUIRED_FIELDS = ("model_a", "model_b", "winner")
+#: Style features read when a file carries them for both sides (``tokens_a``, ``tokens_b``, …).
+STYLE_FEATURES = ("tokens", "header_count", "list_count", "bold_count")
+
+
+class VoteFileError(ValueError):
+    """A vote file cannot be read; the message names the line and the problem."""
+
+    def __init__(self, path: str | Path, line: int, problem: str) -> None:
+        self.path = str(path)
+        self.line = line
+        self.problem = problem
+        super().__init__(f"{path}, line {line}: {problem}")
+
+
+def open_text(path: str | Path) -> TextIO:
+    """Open a plain or gzip-compressed text file, chosen by the file's magic bytes."""
+    raw = Path(path).open("rb")  # noqa: SIM115 - returned to the caller, who closes it
+    if raw.peek(2)[:2] == b"\x1f\x8b":
+        return io.TextIOWrapper(gzip.GzipFile(fileobj=raw), encoding="utf-8")
+    return io.TextIOWrapper(raw, encoding="utf-8")
+
+
+def iter_records(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line_number, record)`` for each vote, checking the required fields."""
+    with open_text(path) as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise VoteFileError(path, number, f"not valid JSON ({exc.msg})") from None
+            if not isinstance(record, dict):
+                raise VoteFileError(path, number, "expected a JSON object")
+            for field in REQUIRED_FIELDS:
+                if not isinstance(record.get(field), str) or not record[field]:
+                    raise VoteFileError(path, number, f"field {field!r} is missing or not a string")
+            if record["winner"] not in WINNERS:
+                raise VoteFileError(
+                    path,
+                    number,
+                    f"winner {record['winner']!r} is not one of {', '.join(WINNERS)}",
+                )
+            yield number, record
+
+
+@dataclass(frozen=True, slots=True)
+class VoteFilter:
+    """Which records to keep: field equality filters and an optional competitor allow-list."""
+
+    where: Mapping[str, str] | None = None
+    competitors: Collection[str] | None = None
+
+    def keeps(self, record: Mapping[str, Any]) -> bool:
+        """Whether a record passes the filter (self-battles never do)."""
+        if record["model_a"] == record["model_b"]:
+            return False
+        if self.competitors is not None and not (
+            record["model_a"] in self.competitors and record["model_b"] in self.competitors
+        ):
+            return False
+        return all(_as_text(record.get(k)) == v for k, v in (self.where or {}).items())
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def read_comparisons(
+    path: str | Path,
+    *,
+    where: Mapping[str, str] | None = None,
+    competitors: Collection[str] | None = None,
+    weight_field: str | None = None,
+    prompt_field: str = "question_id",
+    on_record: Callable[[dict[str, Any]], None] | None = None,
+) -> Comparisons:
+    """Read a vote file into :class:`Comparisons`, in file order.
+
+    Self-battles are dropped. ``weight_field`` names a numeric field that repeats a vote (the
+    Ko-Arena ``weight``); ``prompt_field`` names the grouping key stored in ``prompt`` (a prompt
+    id, a category, a cluster). Style features are filled when every kept record has
+    ``<feature>_a`` and ``<feature>_b`` for each of :data:`STYLE_FEATURES`.
+    """
+    keep = VoteFilter(where=where, competitors=competitors)
+    index: dict[str, int] = {}
+    prompts: dict[str, int] = {}
+    a: list[int] = []
+    b: list[int] = []
+    outcome: list[int] = []
+    weight: list[float] = []
+    prompt: list[int] = []
+    feats_a: list[list[float]] = []
+    feats_b: list[list[float]] = []
+    have_features = True
+    for number, record in iter_records(path):
+        if not keep.keeps(record):
+            continue
+        a.append(index.setdefault(record["model_a"], len(index)))
+        b.append(index.setdefault(record["model_b"], len(index)))
+        outcome.append(WINNERS[record["winner"]])
+        weight.append(_weight(path, number, record, weight_field))
+        prompt.append(prompts.setdefault(_as_text(record.get(prompt_field)), len(prompts)))
+        if have_features:
+            pair = _style_features(record)
+            if pair is None:
+                have_features = False
+            else:
+                feats_a.append(pair[0])
+                feats_b.append(pair[1])
+        if on_record is not None:
+            on_record(record)
+    n_features = len(STYLE_FEATURES) if have_features and a else 0
+    return Comparisons(
+        names=tuple(index),
+        a=np.asarray(a, dtype=np.intp),
+        b=np.asarray(b, dtype=np.intp),
+        outcome=np.asarray(outcome, dtype=np.int8),
+        weight=np.asarray(weight, dtype=np.float64),
+        prompt=np.asarray(prompt, dtype=np.intp),
+        prompt_names=tuple(prompts),
+        features_a=np.asarray(feats_a, dtype=np.float64).reshape(-1, 4) if n_features else None,
+        features_b=np.asarray(feats_b, dtype=np.float64).reshape(-1, 4) if n_features else None,
+        feature_names=STYLE_FEATURES if n_features else (),
+    )
+
+
+def _weight(path: str | Path, number: int, record: Mapping[str, Any], field: str | None) -> float:
+    if field is None:
+        return 1.0
+    value = record.get(field)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise VoteFileError(path, number, f"weight field {field!r} is {value!r}, not a number ≥ 0")
+    return float(value)
+
+
+def _style_features(record: Mapping[str, Any]) -> tuple[list[float], list[float]] | None:
+    sides: list[list[float]] = [[], []]
+    for name in STYLE_FEATURES:
+        for side, suffix in enumerate(("_a", "_b")):
+            value = record.get(name + suffix)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return None
+            sides[side].append(float(value))
+    return sides[0], sides[1]
