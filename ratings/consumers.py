@@ -10,12 +10,15 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from arena import selectors as arena_selectors
 from arena.exceptions import ArenaError
 from ratings import selectors
+from ratings.models import Leaderboard
 from ratings.publish import group_name
 
 
 class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
     """Sends the latest snapshot of every method on connect, then each new one as it lands.
 
+    The consumer joins the group before it reads the snapshots: a run published in between is
+    then sent twice (pages keep the newest by watermark) rather than not at all.
     An arena the user may not see, or a leaderboard that does not exist, gets the same answer:
     the handshake is refused, so a private arena cannot be told from a missing one.
     """
@@ -24,14 +27,15 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         kwargs = self.scope["url_route"]["kwargs"]
-        snapshots = await self._snapshots(kwargs.get("slug"), kwargs["board"])
-        if snapshots is None:
+        found = await self._leaderboard(kwargs.get("slug"), kwargs["board"])
+        if found is None:
             await self.close()
             return
-        self.group = group_name(snapshots["arena"], kwargs["board"])
+        arena_slug, leaderboard = found
+        self.group = group_name(arena_slug, leaderboard.slug)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        for snapshot in snapshots["runs"]:
+        for snapshot in await self._snapshots(leaderboard):
             await self.send_json(snapshot)
 
     async def disconnect(self, code: int) -> None:
@@ -42,17 +46,14 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(event["payload"])
 
     @database_sync_to_async
-    def _snapshots(self, slug: str | None, board: str) -> dict[str, Any] | None:
+    def _leaderboard(self, slug: str | None, board: str) -> tuple[str, Leaderboard] | None:
         try:
             arena = arena_selectors.arena_get_for_viewer(slug=slug, user=self.scope.get("user"))
+            return arena.slug, selectors.leaderboard_get(arena, board)
         except ArenaError:
             return None
-        try:
-            leaderboard = selectors.leaderboard_get(arena, board)
-        except ArenaError:
-            return None
+
+    @database_sync_to_async
+    def _snapshots(self, leaderboard: Leaderboard) -> list[dict[str, Any]]:
         runs = [selectors.run_latest(leaderboard, m) for m in leaderboard.methods]
-        return {
-            "arena": arena.slug,
-            "runs": [selectors.run_snapshot(run) for run in runs if run is not None],
-        }
+        return [selectors.run_snapshot(run) for run in runs if run is not None]

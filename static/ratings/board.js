@@ -106,8 +106,11 @@
     });
   }
 
+  var shown = -1;  // the watermark on screen: a late, older snapshot never replaces a newer one
   function apply(snapshot) {
     if (!snapshot || snapshot.method !== config.method) { return; }
+    if (snapshot.watermark < shown) { return; }
+    shown = snapshot.watermark;
     renderTable(snapshot);
     intervalChart(snapshot);
   }
