@@ -111,6 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
     rate.add_argument("--json", action="store_true", help="print one JSON object")
     if equilibrium_cli is not None:
         equilibrium_cli.add_arguments(rate)
+    from ratings import judges_cli
+
+    judges = commands.add_parser("judges", help="report how far to trust each judge")
+    judges_cli.add_arguments(judges)
     bench = commands.add_parser("bench", help="time the rating core against arena-rank")
     from ratings import bench as bench_module
 
@@ -126,6 +130,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ratings import bench as bench_module
 
         return bench_module.run_from_args(args)
+    if args.command == "judges":
+        from ratings import judges_cli
+
+        return judges_cli.run_from_args(args)
     try:
         report = rate_file(args)
     except (UsageError, VoteFileError, RatingError, OSError) as exc:
