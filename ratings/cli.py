@@ -21,6 +21,8 @@ from ratings.core import (
     RatingError,
     bootstrap,
     bradley_terry,
+    davidson,
+    davidson_intervals,
     elo,
     elo_bootstrap,
     normal_intervals,
@@ -38,7 +40,7 @@ try:
 except ImportError:
     equilibrium_cli = None
 
-CORE_METHODS = ("elo", "bt", "style-bt")
+CORE_METHODS = ("elo", "bt", "style-bt", "bt-davidson")
 EXIT_USAGE = 2
 
 
@@ -89,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="normal interval used without --bootstrap (default sandwich)",
     )
     rate.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    rate.add_argument(
+        "--both-bad",
+        choices=("tie", "drop"),
+        default="tie",
+        help="bt-davidson: count a both-bad verdict as a tie or leave it out (default tie)",
+    )
     rate.add_argument("--weight-field", metavar="FIELD", help="numeric field repeating a vote")
     rate.add_argument(
         "--where",
@@ -290,7 +298,31 @@ def _bt_intervals(
     return normal_intervals(comparisons, fit, kind=args.ci, anchor=anchor)
 
 
-_METHOD = {"elo": _rate_elo, "bt": _rate_bt, "style-bt": _rate_bt}
+def _rate_davidson(comparisons: Comparisons, args: argparse.Namespace) -> Rated:
+    if args.bootstrap:
+        raise UsageError("--bootstrap is not available for bt-davidson; its intervals are Fisher")
+    fit = davidson(comparisons, both_bad=args.both_bad)
+    anchor = None if args.anchor is None else comparisons.names.index(args.anchor)
+    rating = args.init if args.anchor_rating is None else args.anchor_rating
+    per_unit = args.scale / math.log(args.base)
+    ratings = to_ratings(fit.scores, anchor=anchor, rating=rating, per_log_unit=per_unit)
+    low, high = davidson_intervals(comparisons, fit, both_bad=args.both_bad)
+    shift = ratings - per_unit * fit.scores  # the gauge and offset to_ratings applied
+    params = {
+        "anchor": args.anchor,
+        "anchor_rating": rating if args.anchor else None,
+        "mean_rating": None if args.anchor else rating,
+        "scale": args.scale,
+        "base": args.base,
+        "both_bad": args.both_bad,
+        "converged": fit.converged,
+        "ci": "fisher",
+    }
+    extra = {"tie_parameter": fit.nu, "tie_probability_between_equals": fit.nu / (2.0 + fit.nu)}
+    return ratings, per_unit * low + shift, per_unit * high + shift, params, extra
+
+
+_METHOD = {"elo": _rate_elo, "bt": _rate_bt, "style-bt": _rate_bt, "bt-davidson": _rate_davidson}
 
 
 def _common_params(args: argparse.Namespace, where: dict[str, str]) -> dict[str, Any]:

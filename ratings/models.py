@@ -6,7 +6,15 @@ from django.db import models
 from django.db.models import Q
 
 #: Methods a leaderboard can run, named as in ``python -m ratings rate --method``.
-METHODS = ("elo", "bt", "style-bt", "nash", "equilibrium-ne", "equilibrium-cce")
+METHODS = (
+    "elo",
+    "bt",
+    "style-bt",
+    "bt-davidson",
+    "nash",
+    "equilibrium-ne",
+    "equilibrium-cce",
+)
 DEFAULT_METHODS = ["elo", "bt", "style-bt", "nash", "equilibrium-ne", "equilibrium-cce"]
 
 

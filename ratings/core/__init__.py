@@ -12,6 +12,7 @@ from ratings.core.affinity import (
     prompt_sq_distances,
 )
 from ratings.core.bradley_terry import AUTO_L2, bradley_terry, bradley_terry_mm, to_ratings
+from ratings.core.davidson import DavidsonResult, davidson, davidson_intervals
 from ratings.core.elo import ELO_BASE, ELO_INITIAL, ELO_K, ELO_SCALE, elo, elo_bootstrap
 from ratings.core.equilibrium import EquilibriumResult, GameReference, game_reference
 from ratings.core.equilibrium_cce import equilibrium_cce
@@ -48,6 +49,7 @@ __all__ = [
     "BradleyTerryResult",
     "Comparisons",
     "ConvergenceError",
+    "DavidsonResult",
     "DisconnectedComparisonsError",
     "EloResult",
     "EquilibriumResult",
@@ -70,6 +72,8 @@ __all__ = [
     "components",
     "copy_groups",
     "covariance",
+    "davidson",
+    "davidson_intervals",
     "elo",
     "elo_bootstrap",
     "equilibrium_cce",
