@@ -16,11 +16,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+import numpy as np
+
 from ratings.core import (
     Comparisons,
     RatingError,
     bootstrap,
     bradley_terry,
+    covariance,
     davidson,
     davidson_intervals,
     elo,
@@ -31,8 +34,14 @@ from ratings.core import (
     style_intervals,
     to_ratings,
 )
+from ratings.core.separation import (
+    leader_group,
+    simultaneous_intervals,
+    simultaneous_ranks,
+    votes_to_separate,
+)
 from ratings.core.types import BradleyTerryResult, FloatArray, Intervals
-from ratings.report import competitor_rows, rating_report, votes_per_competitor
+from ratings.report import competitor_rows, outcome_rates, rating_report, votes_per_competitor
 from ratings.votefile import VoteFileError, read_comparisons
 
 try:
@@ -216,6 +225,16 @@ def rate(comparisons: Comparisons, args: argparse.Namespace) -> dict[str, Any]:
         ci_high=high,
         n_votes=votes_per_competitor(comparisons.n_items, comparisons.a, comparisons.b),
     )
+    ties, both_bad = outcome_rates(
+        comparisons.n_items, comparisons.a, comparisons.b, comparisons.outcome, comparisons.weight
+    )
+    ranks = extra.pop("rank_intervals", None)
+    for row in rows:
+        k = comparisons.names.index(row["name"])
+        row["tie_rate"] = None if np.isnan(ties[k]) else float(ties[k])
+        row["both_bad_rate"] = None if np.isnan(both_bad[k]) else float(both_bad[k])
+        if ranks is not None:
+            row["rank_best"], row["rank_worst"] = ranks[row["name"]]
     if args.win_rate_vs is not None:
         rates = predicted_win_rates(comparisons.names, ratings, base=args.base, scale=args.scale)
         column = rates.matrix[:, comparisons.names.index(args.win_rate_vs)]
@@ -271,12 +290,35 @@ def _rate_bt(comparisons: Comparisons, args: argparse.Namespace) -> Rated:
         "converged": fit.converged,
         "ci": ci.method if ci is not None else None,
     }
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = {} if style else _honest_ranks(comparisons, fit)
     if style and fit.coefficients is not None:
         extra["style_coefficients"] = dict(
             zip(fit.feature_names, map(float, fit.coefficients), strict=True)
         )
     return ratings, low, high, params, extra
+
+
+def _honest_ranks(comparisons: Comparisons, fit: BradleyTerryResult) -> dict[str, Any]:
+    """Simultaneous rank intervals, the leader's group and the votes that would split neighbours.
+
+    From the sandwich covariance whatever the displayed intervals, so that they do not depend on
+    the bootstrap's seed.
+    """
+    cov = covariance(comparisons, fit)
+    ranks = simultaneous_ranks(simultaneous_intervals(comparisons, fit))
+    return {
+        "rank_intervals": {
+            name: (int(best), int(worst))
+            for name, best, worst in zip(ranks.names, ranks.upper, ranks.lower, strict=True)
+        },
+        "leader_group": sorted(
+            leader_group(ranks), key=lambda name: -fit.scores[fit.names.index(name)]
+        ),
+        "separation": [
+            {"a": a, "b": b, "more_votes": more}
+            for a, b, more in votes_to_separate(fit, cov, comparisons.n_comparisons)
+        ],
+    }
 
 
 def _bt_intervals(

@@ -82,3 +82,28 @@ def votes_per_competitor(
         b, weights=w, minlength=n_items
     )
     return np.asarray(counts, dtype=np.float64)
+
+
+def outcome_rates(
+    n_items: int,
+    a: NDArray[np.intp],
+    b: NDArray[np.intp],
+    outcome: NDArray[np.int8],
+    weight: NDArray[np.float64] | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Each competitor's share of its votes that were ties, and that were both-bad (kept apart).
+
+    NaN for a competitor without votes. Outcome codes are those of ``ratings.core.Outcome``
+    (3 tie, 4 both bad).
+    """
+    w = np.ones(a.shape[0]) if weight is None else weight
+    total = votes_per_competitor(n_items, a, b, w)
+    rates = []
+    for code in (3, 4):
+        hit = w * (outcome == code)
+        count = np.bincount(a, weights=hit, minlength=n_items) + np.bincount(
+            b, weights=hit, minlength=n_items
+        )
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rates.append(np.where(total > 0, count / np.where(total > 0, total, 1.0), np.nan))
+    return rates[0], rates[1]

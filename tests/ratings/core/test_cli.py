@@ -25,7 +25,19 @@ from ratings.core import bradley_terry, elo, to_ratings
 from ratings.votefile import read_comparisons
 
 ROOT = Path(__file__).resolve().parents[3]
-ROW_KEYS = {"name", "rating", "ci_low", "ci_high", "rank", "rank_upper", "n_votes"}
+ROW_KEYS = {
+    "name",
+    "rating",
+    "ci_low",
+    "ci_high",
+    "rank",
+    "rank_upper",
+    "n_votes",
+    "tie_rate",
+    "both_bad_rate",
+}
+#: Bradley–Terry adds the simultaneous rank interval.
+BT_ROW_KEYS = ROW_KEYS | {"rank_best", "rank_worst"}
 
 
 @dataclass(frozen=True)
@@ -97,11 +109,27 @@ def votes(tmp_path: Path) -> Path:
 
 def test_output_shape_sorted_by_rating_with_self_battles_dropped(cli: Cli, votes: Path) -> None:
     out = cli.rate(votes, "--method", "bt", subprocess=True)
-    assert set(out) == {"method", "params", "n_votes", "competitors"}
+    assert set(out) == {
+        "method",
+        "params",
+        "n_votes",
+        "competitors",
+        "leader_group",
+        "separation",
+    }
     assert out["method"] == "bt"
     assert out["n_votes"] == 7
     rows = out["competitors"]
-    assert all(set(row) == ROW_KEYS for row in rows)
+    assert all(set(row) == BT_ROW_KEYS for row in rows)
+    # x: 5 votes, one tie (with y); z: 4 votes, one both-bad; y: 5 votes, a tie and a both-bad.
+    assert {r["name"]: r["tie_rate"] for r in rows} == {"x": 1 / 5, "y": 1 / 5, "z": 0.0}
+    assert {r["name"]: r["both_bad_rate"] for r in rows} == {"x": 0.0, "y": 1 / 5, "z": 1 / 4}
+    assert all(r["rank_best"] <= r["rank"] <= r["rank_worst"] for r in rows)
+    assert rows[0]["name"] in out["leader_group"]
+    assert [(p["a"], p["b"]) for p in out["separation"]] == [
+        (rows[0]["name"], rows[1]["name"]),
+        (rows[1]["name"], rows[2]["name"]),
+    ]
     assert [row["rank"] for row in rows] == [1, 2, 3]
     assert [row["rating"] for row in rows] == sorted((r["rating"] for r in rows), reverse=True)
     assert {row["name"]: row["n_votes"] for row in rows} == {"x": 5, "y": 5, "z": 4}
