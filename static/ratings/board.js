@@ -12,17 +12,30 @@
 
   function fmt(x) { return x === null || x === undefined ? "–" : x.toFixed(1); }
 
+  function pct(x) { return x === null || x === undefined ? "–" : Math.round(100 * x) + "%"; }
+
   function renderTable(snapshot) {
     var body = document.querySelector("#ratings-table tbody");
+    var leaders = snapshot.leader_group || [];
     body.textContent = "";
     snapshot.competitors.forEach(function (row) {
       var tr = document.createElement("tr");
       tr.dataset.competitor = row.name;
-      [row.rank, row.rank_upper, row.name, fmt(row.rating),
+      [row.rank, row.rank_upper,
+       row.rank_best ? row.rank_best + "–" + row.rank_worst : "–",
+       row.name, fmt(row.rating),
        row.ci_low === null ? "–" : fmt(row.ci_low) + " – " + fmt(row.ci_high),
-       row.n_votes === null ? "–" : row.n_votes].forEach(function (value) {
+       row.n_votes === null ? "–" : row.n_votes,
+       pct(row.tie_rate), pct(row.both_bad_rate)].forEach(function (value, k) {
         var td = document.createElement("td");
         td.textContent = value;
+        if (k === 3 && leaders.indexOf(row.name) >= 0) {
+          var badge = document.createElement("span");
+          badge.className = "badge"; badge.title = "Cannot be told apart from the leader";
+          badge.textContent = "leader group";
+          td.appendChild(document.createTextNode(" "));
+          td.appendChild(badge);
+        }
         tr.appendChild(td);
       });
       body.appendChild(tr);

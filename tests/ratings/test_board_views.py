@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from arena.models import Outcome
 from ratings import services
 from ratings.models import RatingRun
 
@@ -94,3 +95,26 @@ def test_board_page_shows_ratings_matrices_and_history(cast_votes, django_assert
         "chart-4.6.1.umd.min.js",
     ):
         assert element in page
+
+
+def test_board_shows_rank_ranges_the_leader_group_and_tie_and_both_bad_rates(cast_votes):
+    votes = cast_votes(30)
+    _run_all()
+    page = Client().get(reverse("arena-board", args=["main", "all", "bt"])).content.decode()
+    run = RatingRun.objects.get(leaderboard__slug="all", method="bt")
+    rows = run.result["competitors"]
+    assert run.result["leader_group"][0] == rows[0]["name"]
+    assert "leader group</span>" in page
+    for row in rows:
+        assert f"<td>{row['rank_best']}–{row['rank_worst']}</td>" in page
+        # The rates counted straight from the votes that were cast.
+        mine = [
+            v
+            for v in votes
+            if row["name"] in (v.battle.competitor_a.name, v.battle.competitor_b.name)
+        ]
+        ties = sum(v.outcome == Outcome.TIE for v in mine) / len(mine)
+        both_bad = sum(v.outcome == Outcome.BOTH_BAD for v in mine) / len(mine)
+        assert row["tie_rate"] == pytest.approx(ties)
+        assert row["both_bad_rate"] == pytest.approx(both_bad)
+        assert f"<td>{round(100 * ties)}%</td>" in page
