@@ -193,6 +193,9 @@ ARENA_INPROCESS_BEAT = env_bool("ARENA_INPROCESS_BEAT", False)
 ARENA_PERSONAL_BOARD_MIN_VOTES = env_int("ARENA_PERSONAL_BOARD_MIN_VOTES", 20)
 #: Pull of the arena's board on a personal board (inverse prior variance, per log unit²).
 ARENA_PERSONAL_PRIOR_PRECISION = float(env_str("ARENA_PERSONAL_PRIOR_PRECISION", "2.0"))
+#: Share of the battles served to a judge that are swapped twins of battles it already judged
+#: (same prompt and answers, positions exchanged): position consistency is measured continuously.
+ARENA_JUDGE_TWIN_SHARE = float(env_str("ARENA_JUDGE_TWIN_SHARE", "0.1"))
 #: Proxies in front of the site whose X-Forwarded-For entries are trusted (0: REMOTE_ADDR only).
 ARENA_TRUSTED_PROXY_COUNT = env_int("ARENA_TRUSTED_PROXY_COUNT", 0)
 #: The largest API request body in bytes; uploads may be larger (ARENA_API_MAX_UPLOAD_BYTES).

@@ -14,6 +14,7 @@ from arena import selectors as arena_selectors
 from arena.exceptions import ArenaError
 from ratings import selectors
 from ratings.exceptions import NotComputedYet
+from ratings.judge_reports import judge_report_for_arena
 
 
 def _error(status: int, code: str, message: str) -> Response:
@@ -89,3 +90,15 @@ class ArenaLeaderboardDetailView(LeaderboardDetailView):
     )
     def get(self, request: Request, scope: str, method: str, slug: str | None = None) -> Response:
         return super().get(request, scope, method, slug)
+
+
+class ArenaJudgeReportView(APIView):
+    @extend_schema(operation_id="arena_judge_report", responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, slug: str) -> Response:
+        """Each judge's (and the crowd's) position consistency and bias, transitivity, length
+        bias, and the agreement of every pair, shaped like ``python -m ratings judges``."""
+        try:
+            arena = arena_selectors.arena_get_for_viewer(slug=slug, user=request.user)
+        except ArenaError as error:
+            return _error(error.status, error.code, error.message)
+        return Response({"arena": arena.slug, **judge_report_for_arena(arena)})

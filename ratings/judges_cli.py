@@ -21,7 +21,8 @@ import numpy as np
 from scipy.linalg import LinAlgWarning
 
 from ratings.core.errors import RatingError
-from ratings.core.judges import JudgedVotes, JudgeReport, judge_report
+from ratings.core.judges import JudgedVotes, judge_report
+from ratings.report import judge_report_json
 from ratings.votefile import WINNERS, VoteFileError, VoteFilter, iter_records
 
 EXIT_USAGE = 2
@@ -103,31 +104,6 @@ def _lengths(record: dict[str, Any]) -> tuple[float, float] | None:
     return None
 
 
-def report_json(report: JudgeReport) -> dict[str, Any]:
-    """The report as the command prints it: shares as fractions, their counts beside them."""
-    return {
-        "judges": [
-            {
-                "name": j.name,
-                "n_votes": j.n_votes,
-                "position_consistency": j.position_consistency.value,
-                "n_twins": j.position_consistency.n,
-                "first_position_win_share": j.first_position_win_share.value,
-                "n_decisive": j.first_position_win_share.n,
-                "transitivity_violation_share": j.transitivity_violation_share.value,
-                "n_triads": j.transitivity_violation_share.n,
-                "length_coefficient": j.length_coefficient,
-                "notes": j.notes,
-            }
-            for j in report.judges
-        ],
-        "agreement": [
-            {"a": g.a, "b": g.b, "n_shared": g.n_shared, "agreement": g.agreement, "kappa": g.kappa}
-            for g in report.agreement
-        ],
-    }
-
-
 def run_from_args(args: argparse.Namespace) -> int:
     """Run ``judges``; errors in the input print one line and exit with status 2."""
     try:
@@ -138,7 +114,7 @@ def run_from_args(args: argparse.Namespace) -> int:
         with warnings.catch_warnings():
             # Small judges give ill-conditioned style fits; their non-convergence is a note.
             warnings.simplefilter("ignore", LinAlgWarning)
-            out = report_json(judge_report(votes))
+            out = judge_report_json(judge_report(votes))
     except (VoteFileError, RatingError, OSError, ValueError) as exc:
         print(f"python -m ratings judges: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return EXIT_USAGE

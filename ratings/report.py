@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ratings.core.judges import JudgeReport
+
 
 def competitor_rows(
     names: Sequence[str],
@@ -107,3 +109,28 @@ def outcome_rates(
         with np.errstate(invalid="ignore", divide="ignore"):
             rates.append(np.where(total > 0, count / np.where(total > 0, total, 1.0), np.nan))
     return rates[0], rates[1]
+
+
+def judge_report_json(report: JudgeReport) -> dict[str, Any]:
+    """The report as the command prints it: shares as fractions, their counts beside them."""
+    return {
+        "judges": [
+            {
+                "name": j.name,
+                "n_votes": j.n_votes,
+                "position_consistency": j.position_consistency.value,
+                "n_twins": j.position_consistency.n,
+                "first_position_win_share": j.first_position_win_share.value,
+                "n_decisive": j.first_position_win_share.n,
+                "transitivity_violation_share": j.transitivity_violation_share.value,
+                "n_triads": j.transitivity_violation_share.n,
+                "length_coefficient": j.length_coefficient,
+                "notes": j.notes,
+            }
+            for j in report.judges
+        ],
+        "agreement": [
+            {"a": g.a, "b": g.b, "n_shared": g.n_shared, "agreement": g.agreement, "kappa": g.kappa}
+            for g in report.agreement
+        ],
+    }

@@ -9,6 +9,7 @@ import numpy as np
 from arena import selectors as arena_selectors
 from arena.models import Arena
 from arena.voters import Voter
+from ratings.core.judges import JudgedVotes
 from ratings.core.types import Comparisons
 from ratings.exceptions import LeaderboardNotFound
 from ratings.models import Leaderboard, RatingRun
@@ -115,3 +116,25 @@ def run_snapshot(run: RatingRun) -> dict[str, Any]:
         "computed_at": run.finished_at.isoformat() if run.finished_at else None,
         "run_id": run.id,
     }
+
+
+def judged_votes_for_arena(arena: Arena) -> JudgedVotes:
+    """The arena's votes with their judges (the crowd as one) and answer lengths in tokens."""
+    rows = arena_selectors.judged_vote_rows(arena)
+    names = sorted({r[0] for r in rows} | {r[1] for r in rows})
+    index = {name: i for i, name in enumerate(names)}
+    judges = sorted({r[4] or "crowd" for r in rows})
+    judge_index = {name: i for i, name in enumerate(judges)}
+    a = np.array([index[r[0]] for r in rows], dtype=np.intp)
+    return JudgedVotes(
+        names=tuple(names),
+        judge_names=tuple(judges),
+        judge=np.array([judge_index[r[4] or "crowd"] for r in rows], dtype=np.intp),
+        prompt=np.array([r[3] for r in rows], dtype=np.intp),
+        a=a,
+        b=np.array([index[r[1]] for r in rows], dtype=np.intp),
+        first=a.copy(),  # A is always the answer shown first
+        outcome=np.array([r[2] for r in rows], dtype=np.int8),
+        length_a=np.array([r[5] for r in rows], dtype=np.float64),
+        length_b=np.array([r[6] for r in rows], dtype=np.float64),
+    )

@@ -11,7 +11,13 @@ urlpatterns = [
     path("boards/<slug:scope>/<str:method>/", views.board_page, name="board"),
     path("a/<slug:slug>/boards/", views.board_page, name="arena-boards"),
     path("a/<slug:slug>/boards/<slug:scope>/<str:method>/", views.board_page, name="arena-board"),
+    path("a/<slug:slug>/judges/", views.judges_page, name="arena-judges"),
     path("api/v1/leaderboards/", api.LeaderboardListView.as_view(), name="api-leaderboards"),
+    path(
+        "api/v1/arenas/<slug:slug>/judges/",
+        api.ArenaJudgeReportView.as_view(),
+        name="api-arena-judges",
+    ),
     path(
         "api/v1/leaderboards/<slug:scope>/<str:method>/",
         api.LeaderboardDetailView.as_view(),

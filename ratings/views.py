@@ -14,6 +14,7 @@ from ratings import selectors
 from ratings.boards import personal_board
 from ratings.boards_page import board_matrices, rating_history
 from ratings.exceptions import LeaderboardNotFound
+from ratings.judge_reports import judge_report_for_arena
 
 METHOD_LABELS = {
     "elo": "Elo",
@@ -22,6 +23,7 @@ METHOD_LABELS = {
     "nash": "Nash averaging",
     "equilibrium-ne": "Equilibrium (NE)",
     "equilibrium-cce": "Equilibrium (CCE)",
+    "bt-davidson": "Bradley–Terry (ties modelled)",
 }
 
 
@@ -76,3 +78,14 @@ def board_page(
         "history": rating_history(board, method) if run else None,
     }
     return render(request, "ratings/board.html", context)
+
+
+@require_GET
+def judges_page(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    """How far to trust each judge of the arena, and the crowd: bias, consistency, agreement."""
+    try:
+        arena = arena_selectors.arena_get_for_viewer(slug=slug, user=request.user)
+    except ArenaError as error:
+        return render(request, "arena/refused.html", {"error": error}, status=error.status)
+    report = judge_report_for_arena(arena)
+    return render(request, "ratings/judges.html", {"arena": arena, "report": report})

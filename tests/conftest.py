@@ -58,6 +58,12 @@ def _database_is_postgresql(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_judge_twins(settings: Any) -> None:
+    """Swapped twins are drawn at random: off unless a test turns them on with a seeded rng."""
+    settings.ARENA_JUDGE_TWIN_SHARE = 0.0
+
+
+@pytest.fixture(autouse=True)
 def _private_cache(settings: Any) -> None:
     """Rate-limit counters in this process's memory, fresh for each test, never a shared Redis."""
     settings.CACHES = {

@@ -24,6 +24,7 @@ from arena.selectors.battles import (
     matchups_for_jury,
     pair_vote_counts,
     prompt_set_get_for_arena,
+    twins_for_judge,
 )
 from arena.selectors.boards import (
     LeaderboardRow,
@@ -50,6 +51,7 @@ from arena.selectors.votes import (
     WINNER_NAMES,
     VoteScope,
     competitor_names_for_arena,
+    judged_vote_rows,
     vote_export_rows,
     vote_history_for_user,
     vote_outcomes_for_arena,
@@ -80,6 +82,7 @@ __all__ = [
     "competitor_names_for_arena",
     "completions_for_pairing",
     "judge_agreement",
+    "judged_vote_rows",
     "leaderboard_rows",
     "matchups_for_jury",
     "pair_vote_counts",
@@ -88,6 +91,7 @@ __all__ = [
     "submissions_for_user",
     "tag_leaders",
     "tag_rates",
+    "twins_for_judge",
     "vote_export_rows",
     "vote_history_for_user",
     "vote_outcomes_for_arena",

@@ -99,6 +99,39 @@ def matchups_for_jury(
     return matchups
 
 
+def twins_for_judge(
+    *, arena: Arena, judge: Judge, count: int, window: int = 20
+) -> list[tuple[int, int, int, int, int]]:
+    """Swapped twins of this judge's recent voted battles that it has not been served yet.
+
+    Rows: ``(prompt, competitor A, competitor B, completion A, completion B)`` of the twin, the
+    original's B shown first. Only the newest ``count × window`` voted battles are looked at, so
+    the cost does not grow with the judge's history.
+    """
+    recent = list(
+        Battle.objects.filter(
+            arena=arena, judge=judge, vote__isnull=False, completion_a__isnull=False
+        )
+        .order_by("-id")
+        .values_list(
+            "prompt_id", "competitor_b_id", "competitor_a_id", "completion_b_id", "completion_a_id"
+        )[: count * window]
+    )
+    shown = set(
+        Battle.objects.filter(
+            arena=arena, judge=judge, prompt_id__in={row[0] for row in recent}
+        ).values_list("prompt_id", "competitor_a_id", "competitor_b_id")
+    )
+    twins = []
+    for row in recent:
+        if row[:3] not in shown:
+            shown.add(row[:3])
+            twins.append(row)
+            if len(twins) == count:
+                break
+    return twins
+
+
 def battles_voted(battle_ids: list[int]) -> set[int]:
     """Which of these battles already have their vote."""
     return set(Vote.objects.filter(battle_id__in=battle_ids).values_list("battle_id", flat=True))

@@ -155,3 +155,24 @@ def competitor_names_for_arena(arena: Arena) -> list[str]:
         .order_by("name")
         .values_list("name", flat=True)
     )
+
+
+def judged_vote_rows(arena: Arena) -> list[tuple[Any, ...]]:
+    """``(A, B, outcome, prompt id, judge name or None, tokens A, tokens B)``, oldest first.
+
+    Competitor A is the answer shown first (on the left, or first to a judge): positions are
+    fixed when a battle is created. A crowd vote has no judge name.
+    """
+    return list(
+        Vote.objects.filter(battle__arena=arena)
+        .order_by("id")
+        .values_list(
+            "battle__competitor_a__name",
+            "battle__competitor_b__name",
+            "outcome",
+            "battle__prompt_id",
+            "judge__name",
+            "battle__completion_a__n_tokens",
+            "battle__completion_b__n_tokens",
+        )
+    )

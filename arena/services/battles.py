@@ -86,10 +86,43 @@ def battles_serve(
         category=restrict.category,
         competitor_ids=restrict.competitor_ids,
     )
-    choices = _pairs_draw(answered, selectors.pair_vote_counts(arena), rng, count)
-    battles = [_battle_new(arena, voter, answered, choice, created) for choice in choices]
+    battles = _twins(arena, voter, restrict, rng, count, created)
+    choices = _pairs_draw(answered, selectors.pair_vote_counts(arena), rng, count - len(battles))
+    battles += [_battle_new(arena, voter, answered, choice, created) for choice in choices]
     Battle.objects.bulk_create(battles)
     return selectors.battles_with_content([b.pk for b in battles])
+
+
+def _twins(  # noqa: PLR0917 - a private helper of battles_serve, called once
+    arena: Arena,
+    voter: Voter,
+    restrict: BattleFilter,
+    rng: random.Random,
+    count: int,
+    created: datetime,
+) -> list[Battle]:
+    """A share (ARENA_JUDGE_TWIN_SHARE) of a judge's battles: swapped twins of voted ones.
+
+    Not when the judge asked for a prompt set, category or pair: a twin might fall outside it.
+    """
+    share = settings.ARENA_JUDGE_TWIN_SHARE
+    filtered = restrict.prompt_set or restrict.category or restrict.competitor_ids
+    if voter.judge is None or share <= 0 or filtered:
+        return []
+    wanted = sum(rng.random() < share for _ in range(count))
+    if not wanted:
+        return []
+    rows = selectors.twins_for_judge(arena=arena, judge=voter.judge, count=wanted)
+    return [
+        _battle_new(
+            arena,
+            voter,
+            {a: {prompt_id: completion_a}, b: {prompt_id: completion_b}},
+            (a, b, prompt_id),
+            created,
+        )
+        for prompt_id, a, b, completion_a, completion_b in rows
+    ]
 
 
 def _pairs_draw(
