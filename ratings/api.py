@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from arena import selectors as arena_selectors
 from arena.exceptions import ArenaError
 from ratings import selectors
+from ratings.comparator import comparison
 from ratings.exceptions import NotComputedYet
 from ratings.judge_reports import judge_report_for_arena
 
@@ -102,3 +103,19 @@ class ArenaJudgeReportView(APIView):
         except ArenaError as error:
             return _error(error.status, error.code, error.message)
         return Response({"arena": arena.slug, **judge_report_for_arena(arena)})
+
+
+_QUERY = OpenApiParameter("q", str, description="search the rationales and reasons")
+
+
+class ArenaCompareView(APIView):
+    @extend_schema(operation_id="arena_compare", parameters=[_QUERY], responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, slug: str, a: str, b: str) -> Response:
+        """Competitor ``a`` against ``b``: head-to-head with a Wilson interval, by category and by
+        judge, the prompts whose answers differ most, crowd-judge disagreements, outcome by
+        length difference, and the rationales (``q`` filters them)."""
+        try:
+            arena = arena_selectors.arena_get_for_viewer(slug=slug, user=request.user)
+            return Response(comparison(arena, a, b, q=request.query_params.get("q", "")[:200]))
+        except ArenaError as error:
+            return _error(error.status, error.code, error.message)

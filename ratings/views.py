@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from arena import selectors as arena_selectors
@@ -13,6 +13,7 @@ from arena.voters import Voter
 from ratings import selectors
 from ratings.boards import personal_board
 from ratings.boards_page import board_matrices, rating_history
+from ratings.comparator import comparison
 from ratings.exceptions import LeaderboardNotFound
 from ratings.judge_reports import judge_report_for_arena
 
@@ -89,3 +90,28 @@ def judges_page(request: HttpRequest, slug: str | None = None) -> HttpResponse:
         return render(request, "arena/refused.html", {"error": error}, status=error.status)
     report = judge_report_for_arena(arena)
     return render(request, "ratings/judges.html", {"arena": arena, "report": report})
+
+
+@require_GET
+def compare_page(request: HttpRequest, a: str, b: str, slug: str | None = None) -> HttpResponse:
+    """Two competitors side by side; ``?q=`` searches the judges' rationales and voters' reasons."""
+    try:
+        arena = arena_selectors.arena_get_for_viewer(slug=slug, user=request.user)
+        found = comparison(arena, a, b, q=request.GET.get("q", "")[:200])
+    except ArenaError as error:
+        return render(request, "arena/refused.html", {"error": error}, status=error.status)
+    return render(request, "ratings/compare.html", {"arena": arena, "c": found})
+
+
+@require_GET
+def compare_pick(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    """The board's "compare" form: ``?a=X&b=Y`` to the comparator's own address."""
+    try:
+        arena = arena_selectors.arena_get_for_viewer(slug=slug, user=request.user)
+    except ArenaError as error:
+        return render(request, "arena/refused.html", {"error": error}, status=error.status)
+    a, b = request.GET.get("a", ""), request.GET.get("b", "")
+    if not a or not b:
+        error = ArenaError("Pick two competitors to compare.")
+        return render(request, "arena/refused.html", {"error": error}, status=400)
+    return redirect("arena-compare", slug=arena.slug, a=a, b=b)

@@ -34,6 +34,12 @@ from arena.selectors.boards import (
     tag_rates,
     wilson_interval,
 )
+from arena.selectors.compare import (
+    MatchVote,
+    answers_side_by_side,
+    arena_competitor,
+    match_votes,
+)
 from arena.selectors.judges import (
     HistoryRow,
     JudgeAgreement,
@@ -65,9 +71,12 @@ __all__ = [
     "JudgeAgreement",
     "LeaderboardRow",
     "LockedBattle",
+    "MatchVote",
     "TagRate",
     "VoteScope",
+    "answers_side_by_side",
     "api_key_get_active",
+    "arena_competitor",
     "arena_get_default",
     "arena_get_for_viewer",
     "arena_list_for_viewer",
@@ -84,6 +93,7 @@ __all__ = [
     "judge_agreement",
     "judged_vote_rows",
     "leaderboard_rows",
+    "match_votes",
     "matchups_for_jury",
     "pair_vote_counts",
     "prompt_set_get_for_arena",
