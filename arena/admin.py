@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from arena.models import (
@@ -22,15 +23,35 @@ from arena.models import (
     VoteTag,
 )
 from arena.services.api_keys import api_key_create, api_key_revoke
+from arena.services.null_models import null_model_clear
 
 admin.site.register(User, UserAdmin)
 
 
 @admin.register(Competitor)
 class CompetitorAdmin(admin.ModelAdmin):
-    list_display = ["name", "organisation", "is_active", "created_at"]
-    list_filter = ["is_active", "organisation"]
+    """Flagged null models (answers that ignore the prompt) are listed under their filter; the
+    action clears one after an operator has looked at its answers."""
+
+    list_display = [
+        "name",
+        "organisation",
+        "is_active",
+        "null_model_flagged",
+        "null_model_cleared",
+        "null_model_score",
+        "created_at",
+    ]
+    list_filter = ["is_active", "null_model_flagged", "null_model_cleared", "organisation"]
     search_fields = ["name", "organisation"]
+    readonly_fields = ["null_model_score", "null_model_flagged"]
+    actions = ["clear_null_model"]
+
+    @admin.action(description="Allow on leaderboards (cleared after review)")
+    def clear_null_model(self, request: HttpRequest, queryset: QuerySet[Competitor]) -> None:
+        for competitor in queryset:
+            null_model_clear(competitor=competitor)
+        self.message_user(request, f"{queryset.count()} competitor(s) cleared.")
 
 
 @admin.register(Judge)

@@ -7,8 +7,17 @@ from ratings.models import Leaderboard, RatingRun
 
 @admin.register(Leaderboard)
 class LeaderboardAdmin(admin.ModelAdmin):
-    list_display = ["arena", "slug", "name", "source", "category", "methods", "is_active"]
-    list_filter = ["arena", "is_active", "source"]
+    list_display = [
+        "arena",
+        "slug",
+        "name",
+        "source",
+        "category",
+        "condition",
+        "methods",
+        "is_active",
+    ]
+    list_filter = ["arena", "is_active", "source", "condition"]
     search_fields = ["slug", "name"]
 
 

@@ -10,12 +10,12 @@ import numpy as np
 from arena import selectors as arena_selectors
 from arena.exceptions import ArenaError
 from arena.models import Arena
+from arena.textsim import text_similarity
 from ratings.core.headtohead import (
     crowd_judge_disagreements,
     head_to_head,
     head_to_head_by,
     outcome_by_length_difference,
-    text_similarity,
 )
 
 EXCERPT = 300
@@ -92,6 +92,7 @@ def comparison(
             "x_score": means.tolist(),
             "n_votes": counts.tolist(),
         },
+        "cheaper_chosen": _cheaper_chosen(votes),
         "query": q,
         "rationales": [
             {
@@ -104,3 +105,23 @@ def comparison(
             for v in explained[:MAX_RATIONALES]
         ],
     }
+
+
+def _cheaper_chosen(votes: list[Any]) -> dict[str, dict[str, Any]]:
+    """Per condition, how often the crowd picked the cheaper answer of a decisive vote.
+
+    Only crowd votes whose two answers carry a comparable cost that differs count; the cost is
+    energy when both have it, else output tokens, else latency.
+    """
+    out = {}
+    for condition in ("blind", "informed"):
+        counted = cheaper = 0
+        for v in votes:
+            if v.condition != condition or v.judge != "crowd" or v.outcome not in (1, 2):
+                continue
+            if v.cost_x is None or v.cost_y is None or v.cost_x == v.cost_y:
+                continue
+            counted += 1
+            cheaper += (v.outcome == 1) == (v.cost_x < v.cost_y)
+        out[condition] = {"n": counted, "share": cheaper / counted if counted else None}
+    return out

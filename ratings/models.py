@@ -39,6 +39,11 @@ class Leaderboard(models.Model):
     judge = models.ForeignKey("arena.Judge", on_delete=models.CASCADE, null=True, blank=True)
     date_from = models.DateTimeField(null=True, blank=True)
     date_to = models.DateTimeField(null=True, blank=True)
+    condition = models.CharField(
+        max_length=10,
+        blank=True,
+        help_text="blind, informed (each answer's cost was shown), or empty: both",
+    )
     methods = models.JSONField(default=default_methods)
     bootstrap_rounds = models.PositiveIntegerField(
         default=100, help_text="Bootstrap rounds for the intervals of elo and bt (0: sandwich)."
@@ -52,6 +57,10 @@ class Leaderboard(models.Model):
             models.UniqueConstraint(fields=["arena", "slug"], name="leaderboard_slug_per_arena"),
             models.CheckConstraint(
                 condition=Q(source__in=["", "crowd", "judge"]), name="leaderboard_source_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(condition__in=["", "blind", "informed"]),
+                name="leaderboard_condition_valid",
             ),
         ]
 

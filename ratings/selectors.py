@@ -44,6 +44,8 @@ def scope_of(leaderboard: Leaderboard) -> arena_selectors.VoteScope:
         judge_id=leaderboard.judge_id,
         since=leaderboard.date_from,
         until=leaderboard.date_to,
+        condition=leaderboard.condition,
+        without_held_back=True,
     )
 
 

@@ -48,8 +48,13 @@ def run_options(leaderboard: Leaderboard, method: str) -> list[str]:
     return []
 
 
-def params_key(method: str, options: list[str]) -> str:
-    canonical = json.dumps({"method": method, "options": options}, sort_keys=True)
+def params_key(method: str, options: list[str], held_back: list[int] | None = None) -> str:
+    """What makes two runs at one watermark the same run: the method, its options, and which
+    competitors are held back (clearing one changes the votes in scope, not the watermark)."""
+    what: dict[str, Any] = {"method": method, "options": options}
+    if held_back:
+        what["held_back"] = held_back
+    canonical = json.dumps(what, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -64,14 +69,23 @@ def leaderboards_check(*, enqueue: bool = True) -> list[int]:
     enqueued: list[int] = []
     for arena in Arena.objects.all():
         leaderboards_ensure_defaults(arena)
+    held: dict[int, list[int]] = {}
     for leaderboard in Leaderboard.objects.filter(is_active=True).select_related("arena"):
         watermark = arena_selectors.scope_watermark(
             leaderboard.arena, selectors.scope_of(leaderboard)
         )
         if watermark is None:
             continue
+        if leaderboard.arena_id not in held:
+            held[leaderboard.arena_id] = arena_selectors.held_back_competitor_ids(leaderboard.arena)
         for method in leaderboard.methods:
-            run = _run_queue(leaderboard, method, watermark, enqueue=enqueue)
+            run = _run_queue(
+                leaderboard,
+                method,
+                watermark,
+                held_back=held[leaderboard.arena_id],
+                enqueue=enqueue,
+            )
             if run is not None:
                 enqueued.append(run.id)
     if enqueue:
@@ -80,10 +94,15 @@ def leaderboards_check(*, enqueue: bool = True) -> list[int]:
 
 
 def _run_queue(
-    leaderboard: Leaderboard, method: str, watermark: int, *, enqueue: bool
+    leaderboard: Leaderboard,
+    method: str,
+    watermark: int,
+    *,
+    held_back: list[int],
+    enqueue: bool,
 ) -> RatingRun | None:
     options = run_options(leaderboard, method)
-    key = params_key(method, options)
+    key = params_key(method, options, held_back)
     if RatingRun.objects.filter(
         leaderboard=leaderboard, method=method, params_key=key, watermark=watermark
     ).exists():

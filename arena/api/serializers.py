@@ -160,6 +160,11 @@ def verdict_parse(item: object, *, with_battle: bool) -> Verdict:
 class SubmissionReportSerializer(serializers.Serializer[object]):
     created = serializers.DictField(child=serializers.IntegerField())
     unchanged = serializers.IntegerField(help_text="Completions that were already there.")
+    null_models = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Competitors whose answers barely depend on the prompt: held back from public "
+        "leaderboards until an operator clears them.",
+    )
 
 
 class SubmittedCompetitorSerializer(serializers.Serializer[object]):

@@ -94,6 +94,11 @@ class Arena(models.Model):
     competitors = models.ManyToManyField("arena.Competitor", blank=True, related_name="arenas")
     prompt_sets = models.ManyToManyField(PromptSet, blank=True, related_name="arenas")
     feedback_tags = models.JSONField(default=default_feedback_tags, blank=True)
+    informed_share = models.FloatField(
+        default=0.0,
+        help_text="Share of crowd battles (0 to 1) that show each answer's cost before the vote, "
+        "when both answers carry one; assigned at random per battle.",
+    )
     is_default = models.BooleanField(
         default=False, help_text="The arena behind the URLs without an arena (/, /leaderboard/)."
     )
@@ -108,6 +113,10 @@ class Arena(models.Model):
             models.CheckConstraint(
                 condition=~Q(is_default=True) | ~Q(visibility="private"),
                 name="default_arena_not_private",
+            ),
+            models.CheckConstraint(
+                condition=Q(informed_share__gte=0) & Q(informed_share__lte=1),
+                name="informed_share_is_a_share",
             ),
         ]
 

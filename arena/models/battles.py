@@ -41,6 +41,12 @@ class Battle(models.Model):
         "arena.Completion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     origin = models.CharField(max_length=10, choices=Origin.choices)
+    condition = models.CharField(
+        max_length=10,
+        choices=[("blind", "blind"), ("informed", "informed: each answer's cost shown")],
+        default="blind",
+        help_text="Whether the voter saw each answer's cost (energy, tokens, latency).",
+    )
     # Who the battle was served to: a signed-in user, an anonymous browser session, or a judge.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -59,6 +65,10 @@ class Battle(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
+            models.CheckConstraint(
+                condition=models.Q(condition__in=["blind", "informed"]),
+                name="battle_condition_valid",
+            ),
             models.CheckConstraint(
                 condition=~Q(competitor_a=F("competitor_b")), name="battle_two_competitors"
             ),

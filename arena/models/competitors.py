@@ -21,6 +21,19 @@ class Competitor(models.Model):
         help_text="The model owner who uploaded it through the API; empty: added by an operator.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    null_model_score = models.FloatField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Mean similarity of its answers to different prompts (1: the same text always).",
+    )
+    null_model_flagged = models.BooleanField(
+        default=False,
+        help_text="Its answers barely depend on the prompt: kept off public leaderboards.",
+    )
+    null_model_cleared = models.BooleanField(
+        default=False, help_text="An operator looked and allowed it on the leaderboards anyway."
+    )
 
     class Meta:
         ordering = ["name"]

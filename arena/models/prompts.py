@@ -64,12 +64,25 @@ class Completion(models.Model):
     header_count = models.PositiveIntegerField(default=0, editable=False)
     list_count = models.PositiveIntegerField(default=0, editable=False)
     bold_count = models.PositiveIntegerField(default=0, editable=False)
+    energy_wh = models.FloatField(
+        null=True, blank=True, help_text="Energy to produce this answer, in watt-hours (owner's)."
+    )
+    output_tokens = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Output tokens as the owner's model counted them."
+    )
+    latency_ms = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Time to produce the answer, in milliseconds."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["prompt", "competitor"], name="completion_unique_pair"),
+            models.CheckConstraint(
+                condition=models.Q(energy_wh__isnull=True) | models.Q(energy_wh__gte=0),
+                name="completion_energy_not_negative",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from arena.exceptions import BattleNotFound, InvalidRequest
 from arena.models import (
@@ -130,6 +130,16 @@ def twins_for_judge(
             if len(twins) == count:
                 break
     return twins
+
+
+def completions_have_costs(completion_ids: list[int]) -> bool:
+    """Whether both completions carry a cost (energy, output tokens or latency) to show."""
+    if len(completion_ids) != 2:  # noqa: PLR2004 - the two answers of a battle
+        return False
+    with_cost = Completion.objects.filter(pk__in=completion_ids).filter(
+        Q(energy_wh__isnull=False) | Q(output_tokens__isnull=False) | Q(latency_ms__isnull=False)
+    )
+    return with_cost.count() == 2  # noqa: PLR2004
 
 
 def battles_voted(battle_ids: list[int]) -> set[int]:

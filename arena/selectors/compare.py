@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Q
 
@@ -25,9 +26,23 @@ class MatchVote:
     reason: str
     tokens_x: int
     tokens_y: int
+    condition: str  # "blind" or "informed" (each answer's cost shown)
+    cost_x: float | None  # energy in Wh when both answers have it, else output tokens, else ms
+    cost_y: float | None
 
 
 _FLIP = {1: 2, 2: 1, 3: 3, 4: 4}
+#: Which cost two answers are compared by: the first that both carry.
+COST_ORDER = ("energy_wh", "output_tokens", "latency_ms")
+
+
+def _comparable_costs(values: tuple[Any, ...]) -> tuple[float | None, float | None]:
+    """The first cost of :data:`COST_ORDER` that both answers carry (pairs of a, b values)."""
+    for k in range(len(COST_ORDER)):
+        a, b = values[2 * k], values[2 * k + 1]
+        if a is not None and b is not None:
+            return float(a), float(b)
+    return None, None
 
 
 def arena_competitor(arena: Arena, name: str) -> Competitor:
@@ -59,10 +74,14 @@ def match_votes(arena: Arena, x: Competitor, y: Competitor) -> list[MatchVote]:
             "reason",
             "battle__completion_a__n_tokens",
             "battle__completion_b__n_tokens",
+            "battle__condition",
+            *(f"battle__completion_{side}__{field}" for field in COST_ORDER for side in "ab"),
         )
     )
     votes = []
-    for public_id, prompt_id, text, category, a_id, outcome, judge, why, reason, ta, tb in rows:
+    for row in rows:
+        public_id, prompt_id, text, category, a_id, outcome, judge, why, reason, ta, tb = row[:11]
+        cost_a, cost_b = _comparable_costs(row[12:])
         first = a_id == x.pk
         votes.append(
             MatchVote(
@@ -77,6 +96,9 @@ def match_votes(arena: Arena, x: Competitor, y: Competitor) -> list[MatchVote]:
                 reason=reason,
                 tokens_x=(ta if first else tb) or 0,
                 tokens_y=(tb if first else ta) or 0,
+                condition=row[11],
+                cost_x=cost_a if first else cost_b,
+                cost_y=cost_b if first else cost_a,
             )
         )
     return votes

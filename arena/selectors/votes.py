@@ -32,6 +32,10 @@ class VoteScope:
     judge_id: int | None = None
     since: datetime | None = None
     until: datetime | None = None
+    #: ``blind`` or ``informed`` (each answer's cost shown): the battles' condition.
+    condition: str | None = None
+    #: Leave out votes involving a competitor held back as a null model (public boards do).
+    without_held_back: bool = False
 
     def apply(self, votes: QuerySet[Vote]) -> QuerySet[Vote]:
         if self.category:
@@ -48,6 +52,16 @@ class VoteScope:
             votes = votes.filter(created_at__gte=self.since)
         if self.until:
             votes = votes.filter(created_at__lt=self.until)
+        if self.condition:
+            votes = votes.filter(battle__condition=self.condition)
+        if self.without_held_back:
+            for side in ("a", "b"):
+                votes = votes.exclude(
+                    **{
+                        f"battle__competitor_{side}__null_model_flagged": True,
+                        f"battle__competitor_{side}__null_model_cleared": False,
+                    }
+                )
         return votes
 
 
@@ -175,4 +189,13 @@ def judged_vote_rows(arena: Arena) -> list[tuple[Any, ...]]:
             "battle__completion_a__n_tokens",
             "battle__completion_b__n_tokens",
         )
+    )
+
+
+def held_back_competitor_ids(arena: Arena) -> list[int]:
+    """The arena's competitors flagged as null models that no operator has cleared."""
+    return list(
+        arena.competitors.filter(null_model_flagged=True, null_model_cleared=False)
+        .order_by("id")
+        .values_list("id", flat=True)
     )

@@ -197,7 +197,9 @@ def battle_create(
 ) -> Battle:
     """Serve a new battle of ``arena`` to ``voter``, A/B positions drawn at random.
 
-    Refused (VotingNotAllowed, VoteCapReached) when the voter could not vote on it anyway.
+    Refused (VotingNotAllowed, VoteCapReached) when the voter could not vote on it anyway. With
+    the arena's ``informed_share``, that share of battles (when both answers carry a cost) is
+    served in the informed condition: each answer's cost is shown before the vote.
     """
     access.voting_check(arena, voter)
     access.cap_check(arena, voter)
@@ -207,5 +209,9 @@ def battle_create(
     if rng.getrandbits(1):
         first, second = second, first
     battle = _battle_new(arena, voter, answered, (first, second, prompt_id), now or timezone.now())
+    if arena.informed_share > 0 and rng.random() < arena.informed_share:
+        ids = [battle.completion_a_id, battle.completion_b_id]
+        if selectors.completions_have_costs([i for i in ids if i is not None]):
+            battle.condition = "informed"
     battle.save(force_insert=True)
     return battle

@@ -19,6 +19,7 @@ from django.utils import timezone
 from arena.models import Arena, Battle, Competitor, Completion, Judge, Prompt, Vote, content_hash
 from arena.services.arenas import arena_content_add, arena_ensure_default
 from arena.services.bulk import bulk_insert
+from arena.services.null_models import null_models_check
 from ratings.votefile import WINNERS, iter_records, open_text
 
 # Fields with a column of their own; everything else a record carries is kept in Vote.meta.
@@ -49,6 +50,8 @@ class ImportReport:
     answers_skipped: int = 0
     battles_linked: int = 0
     created: Counter[str] = field(default_factory=Counter)
+    #: Competitors whose answers barely depend on the prompt: held back from leaderboards.
+    null_models: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         made = ", ".join(f"{n} {kind}" for kind, n in sorted(self.created.items()) if n)
@@ -57,6 +60,12 @@ class ImportReport:
             f"{self.votes_already_present} already present, "
             f"{self.self_battles_skipped} self-battles skipped"
             + (f"; created {made}" if made else "")
+            + (
+                f"; held back as null models (answers that ignore the prompt): "
+                f"{', '.join(self.null_models)}"
+                if self.null_models
+                else ""
+            )
             + (
                 f"; {self.battles_linked} imported battles linked to their completions"
                 if self.battles_linked
@@ -270,6 +279,15 @@ def _import_batch(
     )
 
 
+def _cost(value: Any, *, whole: bool = False) -> Any:
+    """An answer's optional cost from a file: a number ≥ 0 (whole when asked), else none."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        return None
+    if whole:
+        return int(value) if float(value).is_integer() else None
+    return float(value)
+
+
 def answers_import(path: Path, report: ImportReport) -> None:
     """Completions from an answers file (``model``, ``question_id``, ``answer`` per line)."""
     lookups = _Lookups(report)
@@ -289,11 +307,17 @@ def answers_import(path: Path, report: ImportReport) -> None:
                 continue
             if key not in lookups.completions and key not in missing:
                 missing[key] = Completion(
-                    prompt_id=prompt_id, competitor_id=competitor_id, text=text
+                    prompt_id=prompt_id,
+                    competitor_id=competitor_id,
+                    text=text,
+                    energy_wh=_cost(row.get("energy_wh")),
+                    output_tokens=_cost(row.get("output_tokens"), whole=True),
+                    latency_ms=_cost(row.get("latency_ms"), whole=True),
                 )
                 missing[key].compute_features()
     Completion.objects.bulk_create(missing.values(), ignore_conflicts=True)
     report.created["completions"] += len(missing)
+    report.null_models = null_models_check(competitor_ids={k[1] for k in missing})
 
 
 def battles_link_completions() -> int:

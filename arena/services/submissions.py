@@ -13,6 +13,7 @@ from django.db.models.functions import Lower
 from arena.exceptions import ArenaError
 from arena.models import Arena, Competitor, Completion, Prompt, User, content_hash
 from arena.services.arenas import arena_content_add
+from arena.services.null_models import null_models_check
 
 MAX_COMPLETIONS = 10_000
 MAX_FIELD_LENGTH = 200_000
@@ -54,6 +55,8 @@ class SubmissionReport:
         default_factory=lambda: {"competitors": 0, "prompts": 0, "completions": 0}
     )
     unchanged: int = 0
+    #: Competitors of this upload whose answers barely depend on the prompt (held back).
+    null_models: list[str] = field(default_factory=list)
 
 
 def upload_parse(lines: Iterable[bytes]) -> list[tuple[int, dict[str, Any]]]:
@@ -75,11 +78,31 @@ def upload_parse(lines: Iterable[bytes]) -> list[tuple[int, dict[str, Any]]]:
     return records
 
 
+#: An answer's optional cost, uploaded by its owner: (field, type, meaning).
+COST_FIELDS = {"energy_wh": float, "output_tokens": int, "latency_ms": int}
+
+
+def _costs_check(number: int, record: dict[str, Any]) -> None:
+    for name, kind in COST_FIELDS.items():
+        if name not in record:
+            continue
+        value = record[name]
+        if "answer" not in record:
+            raise InvalidUploadLine(number, f"{name} goes with an answer.")
+        number_ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number_ok or value < 0 or (kind is int and not float(value).is_integer()):
+            what = "a whole number" if kind is int else "a number"
+            raise InvalidUploadLine(number, f"{name} must be {what} ≥ 0.")
+
+
 def _record_check(number: int, record: dict[str, Any]) -> None:
-    unknown = sorted(set(record) - _FIELDS)
+    unknown = sorted(set(record) - _FIELDS - COST_FIELDS.keys())
     if unknown:
         raise InvalidUploadLine(number, f"unknown field(s) {', '.join(unknown)}.")
+    _costs_check(number, record)
     for name, value in record.items():
+        if name in COST_FIELDS:
+            continue
         if not isinstance(value, str) or "\x00" in value or len(value) > MAX_FIELD_LENGTH:
             raise InvalidUploadLine(number, f"{name} must be a string (no NUL, ≤ 200,000 chars).")
     if "model" not in record and "prompt" not in record:
@@ -117,6 +140,7 @@ def submission_import(
     report.created["completions"] = len(new.keys() - existing)
     report.unchanged = len(new.keys() & existing)
     arena_content_add(arena=arena, competitor_ids=competitors.values(), prompt_ids=prompts.values())
+    report.null_models = null_models_check(competitor_ids={k[1] for k in new})
     return report
 
 
@@ -140,7 +164,13 @@ def _completions_new(
         if key in new:
             raise InvalidUploadLine(number, "a second answer by this model to this prompt.")
         completion = Completion(
-            prompt_id=key[0], competitor_id=key[1], text=record["answer"], submitted_by=user
+            prompt_id=key[0],
+            competitor_id=key[1],
+            text=record["answer"],
+            submitted_by=user,
+            energy_wh=record.get("energy_wh"),
+            output_tokens=record.get("output_tokens"),
+            latency_ms=record.get("latency_ms"),
         )
         completion.compute_features()
         new[key] = completion

@@ -1,4 +1,4 @@
-"""Two competitors side by side: head-to-head counts with intervals, splits, answer differences.
+"""Two competitors side by side: head-to-head counts with intervals, splits, length effects.
 
 Outcomes here are seen from the first competitor of the comparison (``X``): ``Outcome.A`` means
 X won, whatever side of the screen X was on.
@@ -6,7 +6,6 @@ X won, whatever side of the screen X was on.
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
@@ -16,8 +15,6 @@ from numpy.typing import NDArray
 from scipy.stats import norm
 
 from ratings.core.types import FloatArray, Outcome
-
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,22 +105,6 @@ def crowd_judge_disagreements(
         if x is not None and y is not None and x != y:
             out.append((key, x, y))
     return out
-
-
-def shingles(text: str, k: int = 3) -> set[tuple[str, ...]]:
-    """The word k-grams of a text (lower case), or its words when it has fewer than k."""
-    words = [w.lower() for w in _WORD.findall(text)]
-    if len(words) < k:
-        return {tuple(words)} if words else set()
-    return {tuple(words[i : i + k]) for i in range(len(words) - k + 1)}
-
-
-def text_similarity(x: str, y: str) -> float:
-    """Jaccard similarity of word 3-gram sets: 1 for the same text, near 0 for unrelated ones."""
-    a, b = shingles(x), shingles(y)
-    if not a and not b:
-        return 1.0
-    return len(a & b) / len(a | b)
 
 
 def outcome_by_length_difference(

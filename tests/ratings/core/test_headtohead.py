@@ -11,7 +11,6 @@ from ratings.core.headtohead import (
     head_to_head,
     head_to_head_by,
     outcome_by_length_difference,
-    text_similarity,
     wilson_interval,
 )
 from ratings.core.types import Outcome
@@ -48,12 +47,6 @@ def test_disagreements_need_a_majority_on_both_sides():
     crowd = [True, True, False, True, False, True, True, False]
     outcome = [A, A, B, A, A, A, B, B]  # 1: crowd A, judges B; 2: agree; 3: crowd split
     assert crowd_judge_disagreements(keys, crowd, outcome) == [(1, int(A), int(B))]
-
-
-def test_text_similarity():
-    assert text_similarity("the same words here", "The same, words here!") == 1.0
-    assert text_similarity("alpha beta gamma", "delta epsilon zeta") == 0.0
-    assert 0 < text_similarity("one two three four", "one two three five") < 1
 
 
 def test_length_bins_hold_the_mean_score_of_their_votes():
