@@ -19,6 +19,8 @@ class Matrices:
 
     names: list[str]
     predicted: list[list[float | None]]
+    #: "lo–hi" (percent) of each predicted cell when the method gives intervals (bt), else None.
+    predicted_ci: list[list[str | None]] | None
     observed: list[list[float | None]]
     battles: list[list[int]]
 
@@ -55,6 +57,7 @@ def board_matrices(run: RatingRun) -> Matrices:
     )
     return Matrices(
         names=names,
+        predicted_ci=_predicted_intervals(run, names),
         predicted=[
             [None if a == b else round(float(predicted[a, b]), 3) for b in range(n)]
             for a in range(n)
@@ -65,6 +68,23 @@ def board_matrices(run: RatingRun) -> Matrices:
         ],
         battles=[[int(battles[a, b]) for b in range(n)] for a in range(n)],
     )
+
+
+def _predicted_intervals(run: RatingRun, names: list[str]) -> list[list[str | None]] | None:
+    found = (run.result or {}).get("win_probability_intervals")
+    if not found or set(found["names"]) != set(names):
+        return None
+    at = {name: k for k, name in enumerate(found["names"])}
+    low, high = found["low"], found["high"]
+    return [
+        [
+            None
+            if a == b
+            else f"{round(100 * low[at[a]][at[b]])}–{round(100 * high[at[a]][at[b]])}%"
+            for b in names
+        ]
+        for a in names
+    ]
 
 
 def rating_history(leaderboard: Leaderboard, method: str) -> dict[str, Any]:

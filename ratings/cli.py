@@ -39,6 +39,7 @@ from ratings.core.separation import (
     simultaneous_intervals,
     simultaneous_ranks,
     votes_to_separate,
+    win_probability_intervals,
 )
 from ratings.core.types import BradleyTerryResult, FloatArray, Intervals
 from ratings.report import competitor_rows, outcome_rates, rating_report, votes_per_competitor
@@ -306,7 +307,13 @@ def _honest_ranks(comparisons: Comparisons, fit: BradleyTerryResult) -> dict[str
     """
     cov = covariance(comparisons, fit)
     ranks = simultaneous_ranks(simultaneous_intervals(comparisons, fit))
+    wins = win_probability_intervals(fit, cov)
     return {
+        "win_probability_intervals": {
+            "names": list(fit.names),
+            "low": np.round(wins.low, 4).tolist(),
+            "high": np.round(wins.high, 4).tolist(),
+        },
         "rank_intervals": {
             name: (int(best), int(worst))
             for name, best, worst in zip(ranks.names, ranks.upper, ranks.lower, strict=True)

@@ -118,3 +118,10 @@ def test_board_shows_rank_ranges_the_leader_group_and_tie_and_both_bad_rates(cas
         assert row["tie_rate"] == pytest.approx(ties)
         assert row["both_bad_rate"] == pytest.approx(both_bad)
         assert f"<td>{round(100 * ties)}%</td>" in page
+    # The predicted matrix carries each cell's interval, which holds the predicted value.
+    found = run.result["win_probability_intervals"]
+    i, j = found["names"].index(rows[0]["name"]), found["names"].index(rows[1]["name"])
+    low, high = found["low"][i][j], found["high"][i][j]
+    assert f'title="95% interval {round(100 * low)}–{round(100 * high)}%"' in page
+    predicted = 1 / (1 + 10 ** ((rows[1]["rating"] - rows[0]["rating"]) / 400))
+    assert low <= predicted <= high

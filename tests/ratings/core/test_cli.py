@@ -116,6 +116,7 @@ def test_output_shape_sorted_by_rating_with_self_battles_dropped(cli: Cli, votes
         "competitors",
         "leader_group",
         "separation",
+        "win_probability_intervals",
     }
     assert out["method"] == "bt"
     assert out["n_votes"] == 7
