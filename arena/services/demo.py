@@ -217,6 +217,14 @@ def _make_prompts(
     return Prompt.objects.bulk_create(prompts)
 
 
+def _costs_add(completion: Completion, *, strength: float) -> None:
+    """Invented costs: stronger demo models spend more energy per token and answer slower."""
+    per_token_wh = 0.0004 * (1 + max(strength - 950, 0) / 100)
+    completion.output_tokens = completion.n_tokens
+    completion.energy_wh = round(per_token_wh * completion.n_tokens, 4)
+    completion.latency_ms = int(200 + completion.n_tokens * (8 + max(strength - 950, 0) / 20))
+
+
 def _make_completions(
     rng: random.Random, prompts: list[Prompt], competitors: list[Competitor]
 ) -> dict[tuple[int, int], Completion]:
@@ -238,6 +246,7 @@ def _make_completions(
                 ),
             )
             completion.compute_features()
+            _costs_add(completion, strength=base)
             completions[(prompt.id, competitor.id)] = completion
     Completion.objects.bulk_create(completions.values())
     return completions
@@ -350,6 +359,7 @@ def demo_seed(*, seed: int = 0, n_prompts: int = 240, n_votes: int = 3000) -> De
         name="Main arena",
         is_default=True,
         description="General-purpose prompts in six categories; every competitor takes part.",
+        informed_share=0.2,  # a fifth of crowd battles show each answer's cost
     )
     general = PromptSet.objects.create(name="general", version=1)
     prompts = _make_prompts(rng, n_prompts, CATEGORIES, "demo prompt")
