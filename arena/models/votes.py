@@ -43,6 +43,8 @@ class Vote(models.Model):
         related_name="votes",
     )
     session_key = models.CharField(max_length=64, blank=True)
+    # The client's address as far as the trusted proxies vouch for it (per-address caps, bursts).
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
     judge = models.ForeignKey(
         "arena.Judge", on_delete=models.PROTECT, null=True, blank=True, related_name="votes"
     )
@@ -59,6 +61,10 @@ class Vote(models.Model):
 
     class Meta:
         ordering = ["id"]
+        indexes = [
+            models.Index(fields=["session_key", "created_at"], name="vote_session_recent"),
+            models.Index(fields=["client_ip", "created_at"], name="vote_address_recent"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(outcome__in=[o.value for o in Outcome]), name="vote_outcome_valid"

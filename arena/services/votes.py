@@ -56,7 +56,8 @@ def vote_record(
     The battle row is locked, so two concurrent votes on one battle cannot both pass the checks;
     the unique constraint on ``Vote.battle`` backs that up. The arena's voting rules and daily
     cap are checked again at vote time (a membership may have ended since the battle was
-    served). A judge replaying the same ``idempotency_key`` gets its first vote back and nothing
+    served), under a lock per voter and per address so that parallel votes cannot overshoot
+    a cap. A judge replaying the same ``idempotency_key`` gets its first vote back and nothing
     new is written.
     """
     battle = selectors.battle_get_for_voter(public_id=public_id, voter=voter, lock=True)
@@ -66,7 +67,7 @@ def vote_record(
     if replayed is not None:
         return replayed
     access.voting_check(battle.arena, voter)
-    access.cap_check(battle.arena, voter)
+    access.cap_check(battle.arena, voter, lock=True)
     vote = Vote(
         battle=battle,
         **_vote_fields(
@@ -114,6 +115,7 @@ def _vote_fields(
         "voter_kind": voter_kind.value,
         "user_id": voter.user.pk if voter.user else None,
         "session_key": voter.session_key,
+        "client_ip": voter.address or None,
         "judge_id": voter.judge.pk if voter.judge else None,
         "rationale": rationale,
         "idempotency_key": idempotency_key,
