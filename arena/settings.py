@@ -206,6 +206,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "ratings.leaderboards_check",
         "schedule": float(env_int("ARENA_RATING_CHECK_SECONDS", 5)),
     },
+    "voter-flags-update": {
+        "task": "ratings.voter_flags_update_all",
+        "schedule": float(env_int("ARENA_VOTER_FLAG_SECONDS", 900)),
+    },
 }
 
 # --- Channels -------------------------------------------------------------------------------
@@ -251,6 +255,25 @@ ARENA_VOTE_CAP_SESSION_PER_HOUR = env_int("ARENA_VOTE_CAP_SESSION_PER_HOUR", 120
 ARENA_VOTE_CAP_SESSION_PER_DAY = env_int("ARENA_VOTE_CAP_SESSION_PER_DAY", 600)
 ARENA_VOTE_CAP_ADDRESS_PER_HOUR = env_int("ARENA_VOTE_CAP_ADDRESS_PER_HOUR", 600)
 ARENA_VOTE_CAP_ADDRESS_PER_DAY = env_int("ARENA_VOTE_CAP_ADDRESS_PER_DAY", 3000)
+#: Phrases that reveal a competitor when an answer contains them (besides its name and maker).
+ARENA_IDENTITY_PHRASES = env_list(
+    "ARENA_IDENTITY_PHRASES",
+    [
+        "as an AI developed by",
+        "as a language model developed by",
+        "I was developed by",
+        "I was created by",
+        "I was trained by",
+        "large language model trained by",
+    ],
+)
+#: Suspicious voters: the chance that a voter who votes as the ratings predict is flagged
+#: anyway (the test's false-positive rate), and the decisive votes a voter needs to be tested.
+ARENA_SUSPICION_FALSE_POSITIVE_RATE = float(env_str("ARENA_SUSPICION_FALSE_POSITIVE_RATE", "0.01"))
+ARENA_SUSPICION_MIN_VOTES = env_int("ARENA_SUSPICION_MIN_VOTES", 20)
+#: Bursts: this many votes for one competitor from one voter or one address within the window.
+ARENA_BURST_MIN_VOTES = env_int("ARENA_BURST_MIN_VOTES", 30)
+ARENA_BURST_WINDOW_SECONDS = env_int("ARENA_BURST_WINDOW_SECONDS", 3600)
 #: Seconds a client is told to wait (Retry-After) while the database is unreachable.
 ARENA_RETRY_AFTER_SECONDS = env_int("ARENA_RETRY_AFTER_SECONDS", 5)
 #: The largest API request body in bytes; uploads may be larger (ARENA_API_MAX_UPLOAD_BYTES).

@@ -43,6 +43,8 @@ def scope_of(leaderboard: Leaderboard) -> arena_selectors.VoteScope:
         judge_id=leaderboard.judge_id,
         since=leaderboard.date_from,
         until=leaderboard.date_to,
+        exclude_identity_revealed=not leaderboard.include_identity_revealed,
+        exclude_flagged_voters=leaderboard.exclude_flagged_voters,
     )
 
 

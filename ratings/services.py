@@ -48,8 +48,12 @@ def run_options(leaderboard: Leaderboard, method: str) -> list[str]:
     return []
 
 
-def params_key(method: str, options: list[str]) -> str:
-    canonical = json.dumps({"method": method, "options": options}, sort_keys=True)
+def params_key(method: str, options: list[str], flags: str | None = None) -> str:
+    """The run's parameters as a hash; ``flags`` (the flag set's version) when it matters."""
+    params: dict[str, Any] = {"method": method, "options": options}
+    if flags is not None:  # so that new flags give a new run at the same watermark
+        params["flags"] = flags
+    canonical = json.dumps(params, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -83,7 +87,12 @@ def _run_queue(
     leaderboard: Leaderboard, method: str, watermark: int, *, enqueue: bool
 ) -> RatingRun | None:
     options = run_options(leaderboard, method)
-    key = params_key(method, options)
+    flags = (
+        arena_selectors.voter_flags_version(leaderboard.arena)
+        if leaderboard.exclude_flagged_voters
+        else None
+    )
+    key = params_key(method, options, flags)
     if RatingRun.objects.filter(
         leaderboard=leaderboard, method=method, params_key=key, watermark=watermark
     ).exists():

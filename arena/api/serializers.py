@@ -160,6 +160,11 @@ def verdict_parse(item: object, *, with_battle: bool) -> Verdict:
 class SubmissionReportSerializer(serializers.Serializer[object]):
     created = serializers.DictField(child=serializers.IntegerField())
     unchanged = serializers.IntegerField(help_text="Completions that were already there.")
+    identity_leaks = serializers.IntegerField(
+        help_text="New completions that reveal their competitor (its name, its maker or a "
+        "configured phrase): stored, but not served in anonymous battles unless an operator "
+        "allows them."
+    )
 
 
 class SubmittedCompetitorSerializer(serializers.Serializer[object]):

@@ -24,6 +24,7 @@ from arena.models import (
     VoteTag,
     content_hash,
 )
+from arena.services.identity import completions_identity_scan
 
 #: Below this strength a competitor's answers may both be judged bad.
 WEAK = 1000
@@ -240,6 +241,7 @@ def _make_completions(
             completion.compute_features()
             completions[(prompt.id, competitor.id)] = completion
     Completion.objects.bulk_create(completions.values())
+    completions_identity_scan(completions=Completion.objects.filter(prompt__in=prompts))
     return completions
 
 

@@ -68,8 +68,12 @@ def vote_record(
         return replayed
     access.voting_check(battle.arena, voter)
     access.cap_check(battle.arena, voter, lock=True)
+    revealed = any(
+        c is not None and c.identity_leak for c in (battle.completion_a, battle.completion_b)
+    )
     vote = Vote(
         battle=battle,
+        identity_revealed=revealed,
         **_vote_fields(
             voter,
             access.voter_kind(battle.arena, voter),
@@ -184,6 +188,9 @@ def votes_record_batch(
         access.voting_check(arena, voter)
     voted = selectors.battles_voted([b.pk for b in battles.values()])
     rows = _batch_rows(verdicts, battles, voted, voter=voter, now=now)
+    revealing = selectors.battles_revealing_identity([row["battle_id"] for row in rows])
+    for row in rows:
+        row["identity_revealed"] = row["battle_id"] in revealing
     try:
         bulk_insert(Vote, rows)
     except IntegrityError:

@@ -55,6 +55,7 @@ def test_owner_uploads_competitors_prompts_and_completions(submitter, arena_setu
     assert response.json() == {
         "created": {"competitors": 2, "prompts": 1, "completions": 2},
         "unchanged": 0,
+        "identity_leaks": 0,
     }
     competitor = Competitor.objects.get(name="owner-llm")
     assert (competitor.organisation, competitor.submitted_by) == ("Owner Inc", owner)
