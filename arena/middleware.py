@@ -27,7 +27,10 @@ def is_database_unavailable(error: BaseException | None) -> bool:
 def unavailable_response(request: HttpRequest) -> HttpResponse:
     """A 503 that needs nothing from the database (no template context, no session)."""
     retry = str(settings.ARENA_RETRY_AFTER_SECONDS)
-    message = "The database is unavailable for a moment; nothing was recorded. Retry shortly."
+    message = (
+        "The database is unavailable for a moment; retry shortly. A vote is recorded at most "
+        "once, so retrying it is safe."
+    )
     if request.path.startswith("/api/"):
         response: HttpResponse = JsonResponse(
             {"code": "service_unavailable", "message": message}, status=503
@@ -42,9 +45,11 @@ def unavailable_response(request: HttpRequest) -> HttpResponse:
 class DatabaseUnavailableMiddleware:
     """Turns a lost database connection raised by a view into 503 + Retry-After.
 
-    The request's transaction (if any) was rolled back, so nothing was recorded and the client
-    may retry. Django's ``CONN_HEALTH_CHECKS`` then replaces the broken connection on the next
-    request, so the site recovers by itself when PostgreSQL is back.
+    A transaction that had not committed was rolled back; one that had (the error came later,
+    say while rendering) keeps its vote, and the retry is then refused as a second vote (409),
+    so a retried vote is still recorded once. Django's ``CONN_HEALTH_CHECKS`` then replaces the
+    broken connection on the next request, so the site recovers by itself when PostgreSQL is
+    back.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
