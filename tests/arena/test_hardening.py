@@ -193,3 +193,25 @@ def test_database_outage_answers_503_with_retry_after(tmp_path):
         server.terminate()
         server.wait(timeout=20)
         log.close()
+
+
+@pytest.mark.django_db
+def test_judge_votes_pass_while_the_rate_limit_cache_is_down(
+    settings, arena_setup, make_battle, judge, caplog
+):
+    """The API's rate-limit counters live in Redis; a dead Redis must not block a vote."""
+    from arena.voters import Voter
+    from tests.arena.api_helpers import Api, key_for
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
+        }
+    }
+    battle = make_battle(voter=Voter(judge=judge))
+    api = Api(key_for(scopes=["judge"], judge=judge))
+    response = api.post(f"/api/v1/battles/{battle.public_id}/vote", {"outcome": "A"})
+    assert response.status_code == 201
+    assert Vote.objects.get().battle_id == battle.pk
+    assert "rate-limit cache unavailable" in caplog.text  # the cache was really tried
