@@ -10,7 +10,7 @@ ORACLES := $(VENV)/.oracles-$(HASH)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo test test-core lint typecheck fmt check worker beat bench bench-api
+.PHONY: install demo test test-core lint typecheck fmt check worker beat bench bench-api faults
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -72,3 +72,10 @@ bench: $(ORACLES)
 bench-api: $(STAMP)
 	bash deploy/ensure_services.sh
 	$(BIN)/python bench/api_load.py $(BENCH_API_ARGS)
+
+# The fault test, full form: 20 browsers vote for 40 s on a stack of its own (a PostgreSQL
+# cluster from initdb, redis-server, gunicorn) while a web worker is killed, Redis stops and
+# starts and PostgreSQL restarts; prints the figures and fails if an accepted vote is lost or
+# duplicated. FAULTS_ARGS passes options (see --help).
+faults: $(STAMP)
+	$(BIN)/python bench/faults.py $(FAULTS_ARGS)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from arena.exceptions import VoteCapReached, VotingNotAllowed
@@ -40,22 +45,102 @@ def voting_check(arena: Arena, voter: Voter) -> None:
         )
 
 
-def cap_check(arena: Arena, voter: Voter) -> None:
-    """Raise VoteCapReached when the voter already cast the arena's daily number of votes."""
-    if arena.daily_vote_cap is None or voter.judge is not None:
-        return
-    votes = Vote.objects.filter(
-        battle__arena=arena, created_at__gte=timezone.now() - timedelta(days=1)
+@dataclass(frozen=True, slots=True)
+class Cap:
+    """A limit on crowd votes from one voter or one address over a trailing window."""
+
+    who: str
+    hours: int
+    limit: int
+
+
+def crowd_caps() -> tuple[Cap, ...]:
+    """The configured caps (0 turns one off), read at call time."""
+    caps = (
+        Cap("browser session", 1, settings.ARENA_VOTE_CAP_SESSION_PER_HOUR),
+        Cap("browser session", 24, settings.ARENA_VOTE_CAP_SESSION_PER_DAY),
+        Cap("network address", 1, settings.ARENA_VOTE_CAP_ADDRESS_PER_HOUR),
+        Cap("network address", 24, settings.ARENA_VOTE_CAP_ADDRESS_PER_DAY),
     )
+    return tuple(cap for cap in caps if cap.limit > 0)
+
+
+def _voter_q(voter: Voter) -> Q:
     if voter.user is not None:
-        votes = votes.filter(user=voter.user)
-    else:
-        votes = votes.filter(session_key=voter.session_key, user__isnull=True)
-    if votes.count() >= arena.daily_vote_cap:
-        raise VoteCapReached(
-            f"You have cast this arena's limit of {arena.daily_vote_cap} votes in 24 hours; "
-            "come back later."
+        return Q(user=voter.user)
+    return Q(session_key=voter.session_key, user__isnull=True)
+
+
+def _advisory_key(label: str) -> int:
+    return int.from_bytes(hashlib.sha256(label.encode()).digest()[:8], "big", signed=True)
+
+
+def _voter_lock(voter: Voter) -> None:
+    """Serialise the cap checks of one voter and of one address until the transaction ends.
+
+    Transaction-scoped PostgreSQL advisory locks, taken in a fixed order (so two requests never
+    wait on each other crosswise): two parallel votes from one browser or one address count
+    each other's vote, and no more than the cap is accepted.
+    """
+    if connection.vendor != "postgresql":
+        return  # SQLite (the demo) writes one transaction at a time anyway
+    who = f"user:{voter.user.pk}" if voter.user is not None else f"session:{voter.session_key}"
+    labels = sorted(
+        {f"vote-cap:{who}"} | ({f"vote-cap:addr:{voter.address}"} if voter.address else set())
+    )
+    with connection.cursor() as cursor:
+        for label in labels:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_advisory_key(label)])
+
+
+def cap_check(arena: Arena, voter: Voter, *, lock: bool = False) -> None:
+    """Raise VoteCapReached when a cap on the voter's or the address's votes is reached.
+
+    The caps: the arena's own daily cap per voter, then the site's caps per browser session (or
+    signed-in user) and per client address, per hour and per day. With ``lock`` (inside the
+    vote's transaction) the check holds under concurrency (see :func:`_voter_lock`).
+    """
+    if voter.judge is not None:
+        return
+    if lock:
+        _voter_lock(voter)
+    now = timezone.now()
+    if arena.daily_vote_cap is not None:
+        votes = Vote.objects.filter(
+            _voter_q(voter), battle__arena=arena, created_at__gte=now - timedelta(days=1)
         )
+        if votes.count() >= arena.daily_vote_cap:
+            raise VoteCapReached(
+                f"You have cast this arena's limit of {arena.daily_vote_cap} votes in 24 hours; "
+                "come back later."
+            )
+    caps = crowd_caps()
+    if not caps:
+        return
+    counts = _recent_counts(voter, now)
+    for cap in caps:
+        if counts[(cap.who, cap.hours)] >= cap.limit:
+            window = "hour" if cap.hours == 1 else "24 hours"
+            raise VoteCapReached(
+                f"This {cap.who} has cast {cap.limit} votes in the past {window}, the most this "
+                f"site accepts; votes are accepted again once older ones leave that window."
+            )
+
+
+def _recent_counts(voter: Voter, now: datetime) -> dict[tuple[str, int], int]:
+    """Crowd votes of the voter and of the address in the past hour and day: two queries."""
+    windows = {
+        "hour": Count("id", filter=Q(created_at__gte=now - timedelta(hours=1))),
+        "day": Count("id"),
+    }
+    day = Vote.objects.filter(source=Vote.Source.CROWD, created_at__gte=now - timedelta(days=1))
+    mine = day.filter(_voter_q(voter)).aggregate(**windows)
+    counts = {("browser session", 1): mine["hour"], ("browser session", 24): mine["day"]}
+    address = {"hour": 0, "day": 0}
+    if voter.address:
+        address = day.filter(client_ip=voter.address).aggregate(**windows)
+    counts |= {("network address", 1): address["hour"], ("network address", 24): address["day"]}
+    return counts
 
 
 def voter_kind(arena: Arena, voter: Voter) -> Vote.VoterKind:

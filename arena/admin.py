@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django import forms
@@ -19,10 +20,12 @@ from arena.models import (
     PromptSet,
     User,
     Vote,
+    VoterFlag,
     VoterGroup,
     VoteTag,
 )
 from arena.services.api_keys import api_key_create, api_key_revoke
+from arena.services.identity import completions_identity_scan, completions_leak_allow
 from arena.services.null_models import null_model_clear
 
 admin.site.register(User, UserAdmin)
@@ -82,11 +85,31 @@ class CompletionAdmin(admin.ModelAdmin):
         "header_count",
         "list_count",
         "bold_count",
+        "identity_leak",
+        "leak_allowed",
     ]
-    list_filter = ["competitor"]
-    search_fields = ["text"]
+    list_filter = ["leak_allowed", "competitor"]
+    search_fields = ["text", "identity_leak"]
     raw_id_fields = ["prompt"]
-    readonly_fields = ["n_chars", "n_tokens", "header_count", "list_count", "bold_count"]
+    readonly_fields = [
+        "n_chars",
+        "n_tokens",
+        "header_count",
+        "list_count",
+        "bold_count",
+        "identity_leak",
+    ]
+    actions = ["identity_rescan", "leak_allow"]
+
+    @admin.action(description="Look again for names, makers and phrases that reveal the author")
+    def identity_rescan(self, request: HttpRequest, queryset: QuerySet[Completion]) -> None:
+        found = completions_identity_scan(completions=queryset)
+        self.message_user(request, f"{found} of the selected answers reveal their competitor.")
+
+    @admin.action(description="Serve in anonymous battles although they reveal the author")
+    def leak_allow(self, request: HttpRequest, queryset: QuerySet[Completion]) -> None:
+        count = completions_leak_allow(completions=queryset)
+        self.message_user(request, f"{count} answers may now be served; votes on them are marked.")
 
 
 @admin.register(Battle)
@@ -109,8 +132,17 @@ class BattleAdmin(admin.ModelAdmin):
 class VoteAdmin(admin.ModelAdmin):
     """Votes are evidence: the admin shows them but does not edit them."""
 
-    list_display = ["id", "battle", "outcome", "source", "voter_kind", "judge", "created_at"]
-    list_filter = ["source", "voter_kind", "outcome", "battle__arena", "judge"]
+    list_display = [
+        "id",
+        "battle",
+        "outcome",
+        "source",
+        "voter_kind",
+        "judge",
+        "identity_revealed",
+        "created_at",
+    ]
+    list_filter = ["source", "voter_kind", "outcome", "identity_revealed", "battle__arena", "judge"]
     search_fields = ["battle__public_id", "external_voter"]
     list_select_related = ["battle", "judge"]
     raw_id_fields = ["battle", "user", "judge"]
@@ -213,3 +245,33 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def revoke(self, request: HttpRequest, queryset: Any) -> None:
         for key in queryset:
             api_key_revoke(api_key=key)
+
+
+@admin.register(VoterFlag)
+class VoterFlagAdmin(admin.ModelAdmin):
+    """Why each voter was flagged; written by the flagging job only, so read-only here.
+
+    A browser session is shown by a pseudonym: its key is a credential.
+    """
+
+    list_display = ["kind", "arena", "who", "n_votes", "score", "favoured", "reason", "created_at"]
+    list_filter = ["kind", "arena"]
+    list_select_related = ["arena", "favoured", "user"]
+    fields = ["arena", "kind", "who", "n_votes", "score", "p_value", "favoured", "reason"]
+    readonly_fields = fields
+
+    @admin.display(description="voter")
+    def who(self, flag: VoterFlag) -> str:
+        if flag.user_id is not None:
+            return f"user {flag.user}"
+        if flag.session_key:
+            return "session " + hashlib.sha256(flag.session_key.encode()).hexdigest()[:12]
+        if flag.external_voter:
+            return f"imported voter {flag.external_voter}"
+        return f"address {flag.client_ip}"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: VoterFlag | None = None) -> bool:
+        return False

@@ -32,12 +32,14 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "axes",
     "arena",
     "ratings",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -45,6 +47,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Answers 503 with Retry-After, not a 500 page, while the database is unreachable.
+    "arena.middleware.DatabaseUnavailableMiddleware",
+    # Last, as django-axes requires: refuses sign-in attempts from a locked-out client.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "arena.urls"
@@ -77,11 +83,42 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+# Production hardening (manage.py check --deploy passes with DEBUG=0; a test runs it). Every
+# default follows DEBUG, so the demo works over plain HTTP and a deployment is strict.
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("SECURE_PROXY_SSL", default=False) else None
 )
+
+# Content-Security-Policy (django-csp): scripts and styles only from this site's own files, so
+# an answer that slipped past the sanitiser still could not run script. The API docs page uses
+# drf-spectacular's split view, whose start-up script is a file too.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # --- Database -------------------------------------------------------------------------------
 DATABASES = {
@@ -97,6 +134,19 @@ AUTH_USER_MODEL = "arena.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "arena"
 LOGOUT_REDIRECT_URL = "arena"
+# django-axes counts failed sign-ins (the admin's and the site's) per user name and client
+# address, and refuses that pair for a while after too many.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("ARENA_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("ARENA_LOGIN_COOLOFF_HOURS", 1)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The same client address as the vote caps: X-Forwarded-For only as far as the trusted proxies.
+AXES_CLIENT_IP_CALLABLE = "arena.net.client_address"
+AXES_LOCKOUT_CALLABLE = "arena.views.login_locked_out"
 
 # --- DRF / drf-spectacular ------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -156,6 +206,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "ratings.leaderboards_check",
         "schedule": float(env_int("ARENA_RATING_CHECK_SECONDS", 5)),
     },
+    "voter-flags-update": {
+        "task": "ratings.voter_flags_update_all",
+        "schedule": float(env_int("ARENA_VOTER_FLAG_SECONDS", 900)),
+    },
 }
 
 # --- Channels -------------------------------------------------------------------------------
@@ -204,6 +258,33 @@ ARENA_NULL_MODEL_THRESHOLD = float(env_str("ARENA_NULL_MODEL_THRESHOLD", "0.6"))
 ARENA_NULL_MODEL_SAMPLE = env_int("ARENA_NULL_MODEL_SAMPLE", 40)
 #: Proxies in front of the site whose X-Forwarded-For entries are trusted (0: REMOTE_ADDR only).
 ARENA_TRUSTED_PROXY_COUNT = env_int("ARENA_TRUSTED_PROXY_COUNT", 0)
+#: Crowd votes accepted per browser session (or signed-in user) and per client address, per hour
+#: and per day, across arenas (0: no cap). Judges are limited by their API rate instead.
+ARENA_VOTE_CAP_SESSION_PER_HOUR = env_int("ARENA_VOTE_CAP_SESSION_PER_HOUR", 120)
+ARENA_VOTE_CAP_SESSION_PER_DAY = env_int("ARENA_VOTE_CAP_SESSION_PER_DAY", 600)
+ARENA_VOTE_CAP_ADDRESS_PER_HOUR = env_int("ARENA_VOTE_CAP_ADDRESS_PER_HOUR", 600)
+ARENA_VOTE_CAP_ADDRESS_PER_DAY = env_int("ARENA_VOTE_CAP_ADDRESS_PER_DAY", 3000)
+#: Phrases that reveal a competitor when an answer contains them (besides its name and maker).
+ARENA_IDENTITY_PHRASES = env_list(
+    "ARENA_IDENTITY_PHRASES",
+    [
+        "as an AI developed by",
+        "as a language model developed by",
+        "I was developed by",
+        "I was created by",
+        "I was trained by",
+        "large language model trained by",
+    ],
+)
+#: Suspicious voters: the chance that a voter who votes as the ratings predict is flagged
+#: anyway (the test's false-positive rate), and the decisive votes a voter needs to be tested.
+ARENA_SUSPICION_FALSE_POSITIVE_RATE = float(env_str("ARENA_SUSPICION_FALSE_POSITIVE_RATE", "0.01"))
+ARENA_SUSPICION_MIN_VOTES = env_int("ARENA_SUSPICION_MIN_VOTES", 20)
+#: Bursts: this many votes for one competitor from one voter or one address within the window.
+ARENA_BURST_MIN_VOTES = env_int("ARENA_BURST_MIN_VOTES", 30)
+ARENA_BURST_WINDOW_SECONDS = env_int("ARENA_BURST_WINDOW_SECONDS", 3600)
+#: Seconds a client is told to wait (Retry-After) while the database is unreachable.
+ARENA_RETRY_AFTER_SECONDS = env_int("ARENA_RETRY_AFTER_SECONDS", 5)
 #: The largest API request body in bytes; uploads may be larger (ARENA_API_MAX_UPLOAD_BYTES).
 ARENA_API_MAX_BODY_BYTES = env_int("ARENA_API_MAX_BODY_BYTES", 4 * 1024 * 1024)
 ARENA_API_MAX_UPLOAD_BYTES = env_int("ARENA_API_MAX_UPLOAD_BYTES", 64 * 1024 * 1024)

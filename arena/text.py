@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import nh3
 from markdown_it import MarkdownIt
@@ -12,6 +13,37 @@ _HEADER = re.compile(r"^#{1,6}\s", re.MULTILINE)
 _LIST = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s", re.MULTILINE)
 _BOLD = re.compile(r"\*\*[^*\n]+\*\*|__[^_\n]+__")
 _FENCE = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
+
+
+_NAME_SPLIT = re.compile(r"[-_ /:.]+")
+#: A base name shorter than this (say "Phi" of "Phi-3") is too common a word to look for alone.
+_MIN_BASE_NAME = 4
+
+
+def identity_terms(name: str, organisation: str, phrases: Iterable[str]) -> list[str]:
+    """What would reveal a competitor in its answer: its name, its family, its maker, phrases.
+
+    The family is the name's first part ("Aurora" of "Aurora-70B"), since answers say "I am
+    Aurora" more often than they spell out the version.
+    """
+    base = _NAME_SPLIT.split(name.strip(), maxsplit=1)[0]
+    terms = [name.strip(), organisation.strip(), *(p.strip() for p in phrases)]
+    if len(base) >= _MIN_BASE_NAME:
+        terms.append(base)
+    return [t for t in dict.fromkeys(terms) if t]
+
+
+def identity_leak(text: str, terms: Iterable[str]) -> str:
+    """The first of ``terms`` found in ``text`` as a whole word, case-insensitively; else "".
+
+    Whole words only, so a maker called "Meta" is found in "I was made by Meta" but not in
+    "metadata".
+    """
+    for term in terms:
+        pattern = rf"(?<!\w){re.escape(term)}(?!\w)"
+        if re.search(pattern, text, re.IGNORECASE):
+            return term
+    return ""
 
 
 def style_features(text: str) -> dict[str, int]:

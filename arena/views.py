@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from arena import selectors
 from arena.exceptions import ArenaError, BattleNotFound
 from arena.models import Arena, Battle, Outcome, User
+from arena.net import client_address
 from arena.services import arenas as arena_services
 from arena.services import battles as battle_services
 from arena.services import users as user_services
@@ -26,12 +28,12 @@ from arena.voters import Voter
 
 def _voter(request: HttpRequest, *, create_session: bool) -> Voter:
     if request.user.is_authenticated:
-        return Voter(user=request.user)  # type: ignore[arg-type]
+        return Voter(user=request.user, address=client_address(request))  # type: ignore[arg-type]
     if request.session.session_key is None:
         if not create_session:
             raise BattleNotFound
         request.session.save()
-    return Voter(session_key=request.session.session_key or "")
+    return Voter(session_key=request.session.session_key or "", address=client_address(request))
 
 
 def _battle_context(battle: Battle) -> dict[str, object]:
@@ -161,3 +163,15 @@ def group_join(request: HttpRequest, token: str) -> HttpResponse:
         return _refused(request, error)
     messages.success(request, f"You are now a member of {group.name}.")
     return redirect("arena")
+
+
+def login_locked_out(request: HttpRequest, credentials: object = None, **_: object) -> HttpResponse:
+    """django-axes's answer to a client locked out after too many failed sign-ins."""
+    hours = settings.AXES_COOLOFF_TIME
+    message = (
+        f"Too many failed sign-in attempts from this address for this account; try again in "
+        f"{hours} hour{'s' if hours != 1 else ''}, or ask an operator to unlock it."
+    )
+    response = HttpResponse(message, status=429, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = str(int(hours) * 3600)
+    return response

@@ -14,6 +14,8 @@ class Voter:
     user: User | None = None
     session_key: str = ""
     judge: Judge | None = None
+    #: The client's network address (``arena.net.client_address``), for the per-address caps.
+    address: str = ""
 
     def __post_init__(self) -> None:
         if self.judge is None and self.user is None and not self.session_key:

@@ -100,6 +100,10 @@ def server_start(url: str, port: int, workers: int, threads: int) -> subprocess.
         "DATABASE_URL": url,
         "DATABASE_CONN_MAX_AGE": "600",
         "DEBUG": "0",
+        # Plain HTTP on loopback: no redirect to HTTPS, no secure-only cookies.
+        "SECURE_SSL_REDIRECT": "0",
+        "SESSION_COOKIE_SECURE": "0",
+        "CSRF_COOKIE_SECURE": "0",
         "SECRET_KEY": "bench-only-" + "x" * 40,
         "ALLOWED_HOSTS": "127.0.0.1",
         "REDIS_URL": "",

@@ -49,6 +49,14 @@ class Leaderboard(models.Model):
         default=100, help_text="Bootstrap rounds for the intervals of elo and bt (0: sandwich)."
     )
     is_active = models.BooleanField(default=True)
+    exclude_flagged_voters = models.BooleanField(
+        default=True,
+        help_text="Leave out the votes of voters and addresses flagged as suspicious.",
+    )
+    include_identity_revealed = models.BooleanField(
+        default=False,
+        help_text="Count votes on battles whose answer revealed a competitor's identity.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

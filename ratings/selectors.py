@@ -46,6 +46,8 @@ def scope_of(leaderboard: Leaderboard) -> arena_selectors.VoteScope:
         until=leaderboard.date_to,
         condition=leaderboard.condition,
         without_held_back=True,
+        exclude_identity_revealed=not leaderboard.include_identity_revealed,
+        exclude_flagged_voters=leaderboard.exclude_flagged_voters,
     )
 
 

@@ -48,13 +48,18 @@ def run_options(leaderboard: Leaderboard, method: str) -> list[str]:
     return []
 
 
-def params_key(method: str, options: list[str], held_back: list[int] | None = None) -> str:
-    """What makes two runs at one watermark the same run: the method, its options, and which
-    competitors are held back (clearing one changes the votes in scope, not the watermark)."""
-    what: dict[str, Any] = {"method": method, "options": options}
+def params_key(
+    method: str, options: list[str], flags: str | None = None, held_back: list[int] | None = None
+) -> str:
+    """The run's parameters as a hash: the method, its options, the voter-flag set's version
+    (when the board leaves flagged voters out) and the competitors held back as null models;
+    a new flag or a cleared competitor changes the votes in scope, not the watermark."""
+    params: dict[str, Any] = {"method": method, "options": options}
+    if flags is not None:
+        params["flags"] = flags
     if held_back:
-        what["held_back"] = held_back
-    canonical = json.dumps(what, sort_keys=True)
+        params["held_back"] = held_back
+    canonical = json.dumps(params, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -102,7 +107,12 @@ def _run_queue(
     enqueue: bool,
 ) -> RatingRun | None:
     options = run_options(leaderboard, method)
-    key = params_key(method, options, held_back)
+    flags = (
+        arena_selectors.voter_flags_version(leaderboard.arena)
+        if leaderboard.exclude_flagged_voters
+        else None
+    )
+    key = params_key(method, options, flags, held_back)
     if RatingRun.objects.filter(
         leaderboard=leaderboard, method=method, params_key=key, watermark=watermark
     ).exists():

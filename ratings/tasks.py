@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from ratings import services
+from ratings import services, voter_flags
 
 
 @shared_task(
@@ -19,6 +19,18 @@ from ratings import services
 )
 def rating_run_execute(self, run_id: int) -> str:  # type: ignore[no-untyped-def]
     return services.rating_run_execute(run_id=run_id, task_id=self.request.id or "")
+
+
+@shared_task(
+    name="ratings.voter_flags_update_all",
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    max_retries=5,
+)
+def voter_flags_update_all() -> dict[int, int]:
+    return voter_flags.voter_flags_update_all()
 
 
 @shared_task(name="ratings.leaderboards_check", acks_late=True, ignore_result=True)

@@ -124,7 +124,8 @@ def answer_all(competitors: list[Competitor], prompts: list[Prompt]) -> None:
             Completion.objects.create(
                 prompt=prompt,
                 competitor=competitor,
-                text=f"**{competitor.name}** answers _{prompt.text}_",
+                # Anonymous: an answer naming its author would be kept out of battles.
+                text=f"**Answer {competitor.pk}** to _{prompt.text}_",
             )
 
 

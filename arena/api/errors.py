@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -12,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from arena.exceptions import ArenaError
+from arena.middleware import is_database_unavailable, unavailable_response
 
 # Stable codes for DRF's errors, whatever wording DRF uses.
 _CODES = {
@@ -43,6 +45,10 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Django calls this inside its except block: a lost database (raised outside a view, say by
+    # the session middleware) gets 503 + Retry-After rather than a 500 page.
+    if is_database_unavailable(sys.exc_info()[1]):
+        return unavailable_response(request)
     if request.path.startswith("/api/"):
         message = "The server failed on this request; it was logged. Retry later."
         return JsonResponse(error_body("server_error", message), status=500)

@@ -165,6 +165,11 @@ class SubmissionReportSerializer(serializers.Serializer[object]):
         help_text="Competitors whose answers barely depend on the prompt: held back from public "
         "leaderboards until an operator clears them.",
     )
+    identity_leaks = serializers.IntegerField(
+        help_text="New completions that reveal their competitor (its name, its maker or a "
+        "configured phrase): stored, but not served in anonymous battles unless an operator "
+        "allows them."
+    )
 
 
 class SubmittedCompetitorSerializer(serializers.Serializer[object]):

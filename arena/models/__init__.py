@@ -8,7 +8,7 @@ from arena.models.battles import Battle
 from arena.models.competitors import Competitor, Judge
 from arena.models.prompts import Completion, Prompt, content_hash
 from arena.models.users import User
-from arena.models.votes import Outcome, Vote, VoteTag
+from arena.models.votes import Outcome, Vote, VoterFlag, VoteTag
 
 __all__ = [
     "DEFAULT_FEEDBACK_TAGS",
@@ -25,6 +25,7 @@ __all__ = [
     "User",
     "Vote",
     "VoteTag",
+    "VoterFlag",
     "VoterGroup",
     "content_hash",
     "key_hash",

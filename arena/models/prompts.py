@@ -5,7 +5,7 @@ import hashlib
 from django.conf import settings
 from django.db import models
 
-from arena.text import style_features
+from arena.text import identity_leak, identity_terms, style_features
 
 
 def content_hash(text: str) -> str:
@@ -73,6 +73,17 @@ class Completion(models.Model):
     latency_ms = models.PositiveIntegerField(
         null=True, blank=True, help_text="Time to produce the answer, in milliseconds."
     )
+    identity_leak = models.CharField(
+        max_length=200,
+        blank=True,
+        editable=False,
+        help_text="What in the answer reveals its competitor (name, maker or phrase); empty: none.",
+    )
+    leak_allowed = models.BooleanField(
+        default=False,
+        help_text="Serve this answer in anonymous battles although it reveals its competitor "
+        "(votes on such battles are marked and left out of ratings by default).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -90,7 +101,16 @@ class Completion(models.Model):
 
     def save(self, *args: object, **kwargs: object) -> None:
         self.compute_features()
+        self.identity_check()
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def identity_check(self) -> None:
+        """Fill ``identity_leak`` (bulk paths use ``completions_identity_scan`` instead)."""
+        competitor = self.competitor
+        terms = identity_terms(
+            competitor.name, competitor.organisation, settings.ARENA_IDENTITY_PHRASES
+        )
+        self.identity_leak = identity_leak(self.text, terms)[:200]
 
     def compute_features(self) -> None:
         """Fill the style columns from the text (bulk_create skips save(), so callers use this)."""

@@ -43,6 +43,11 @@ class Vote(models.Model):
         related_name="votes",
     )
     session_key = models.CharField(max_length=64, blank=True)
+    # An answer of the battle revealed a competitor (an operator let it be served): the voter may
+    # have voted on the name, so ratings leave such votes out unless a leaderboard opts in.
+    identity_revealed = models.BooleanField(default=False)
+    # The client's address as far as the trusted proxies vouch for it (per-address caps, bursts).
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
     judge = models.ForeignKey(
         "arena.Judge", on_delete=models.PROTECT, null=True, blank=True, related_name="votes"
     )
@@ -59,6 +64,10 @@ class Vote(models.Model):
 
     class Meta:
         ordering = ["id"]
+        indexes = [
+            models.Index(fields=["session_key", "created_at"], name="vote_session_recent"),
+            models.Index(fields=["client_ip", "created_at"], name="vote_address_recent"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(outcome__in=[o.value for o in Outcome]), name="vote_outcome_valid"
@@ -103,3 +112,53 @@ class VoteTag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tag} on {self.side}"
+
+
+class VoterFlag(models.Model):
+    """A crowd voter (or a network address) whose votes look rigged, with the evidence.
+
+    Written by the flagging job (``ratings.voter_flags_update``), which replaces an arena's
+    flags each time it runs. Leaderboards leave flagged voters' votes out unless told otherwise.
+    Exactly one of the voter columns names who: a user, a browser session, an imported voter id
+    or, for bursts from many sessions, an address.
+    """
+
+    class Kind(models.TextChoices):
+        SURPRISE = "surprise", "votes improbable under the arena's ratings"
+        BURST = "burst", "a burst of votes for one competitor"
+
+    arena = models.ForeignKey("arena.Arena", on_delete=models.CASCADE, related_name="voter_flags")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    session_key = models.CharField(max_length=64, blank=True)
+    external_voter = models.CharField(max_length=200, blank=True)
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    n_votes = models.PositiveIntegerField(help_text="Votes the evidence rests on.")
+    score = models.FloatField(help_text="z-score of the log-likelihood, or votes in the burst.")
+    p_value = models.FloatField(null=True, blank=True)
+    favoured = models.ForeignKey(
+        "arena.Competitor", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField(help_text="Why, in words an operator can check.")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["arena", "kind", "-score"]
+        indexes = [
+            models.Index(fields=["arena", "session_key"], name="voterflag_session"),
+            models.Index(fields=["arena", "client_ip"], name="voterflag_address"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False)
+                | ~Q(session_key="")
+                | ~Q(external_voter="")
+                | Q(client_ip__isnull=False),
+                name="voterflag_names_someone",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.reason[:80]}"

@@ -17,6 +17,7 @@ from arena.selectors.battles import (
     arenas_by_id,
     battle_get_for_voter,
     battles_lock_for_judge,
+    battles_revealing_identity,
     battles_voted,
     battles_with_content,
     competitor_ids_for_arena,
@@ -49,9 +50,13 @@ from arena.selectors.judges import (
     submissions_for_user,
 )
 from arena.selectors.scopes import (
+    FLAGGING_FIELDS,
     VOTE_ROW_FIELDS,
+    crowd_votes_for_flagging,
     scope_watermark,
     vote_rows_in_scope,
+    voter_flags_list,
+    voter_flags_version,
     votes_in_scope,
 )
 from arena.selectors.votes import (
@@ -67,6 +72,7 @@ from arena.selectors.votes import (
 )
 
 __all__ = [
+    "FLAGGING_FIELDS",
     "VOTE_ROW_FIELDS",
     "WINNER_NAMES",
     "HistoryRow",
@@ -86,6 +92,7 @@ __all__ = [
     "arenas_by_id",
     "battle_get_for_voter",
     "battles_lock_for_judge",
+    "battles_revealing_identity",
     "battles_voted",
     "battles_with_content",
     "competitor_history",
@@ -93,6 +100,7 @@ __all__ = [
     "competitor_names_for_arena",
     "completions_for_pairing",
     "completions_have_costs",
+    "crowd_votes_for_flagging",
     "held_back_competitor_ids",
     "judge_agreement",
     "judged_vote_rows",
@@ -110,6 +118,8 @@ __all__ = [
     "vote_history_for_user",
     "vote_outcomes_for_arena",
     "vote_rows_in_scope",
+    "voter_flags_list",
+    "voter_flags_version",
     "votes_in_scope",
     "votes_list",
     "wilson_interval",

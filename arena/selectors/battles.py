@@ -29,7 +29,9 @@ def battle_get_for_voter(*, public_id: str, voter: Voter, lock: bool = False) ->
     ``lock``, the battle's row is locked until the transaction ends.
     """
     if lock:  # to vote on it, which needs its arena and any vote it already has
-        battles = Battle.objects.select_for_update(of=("self",)).select_related("arena", "vote")
+        battles = Battle.objects.select_for_update(of=("self",)).select_related(
+            "arena", "vote", "completion_a", "completion_b"
+        )
     else:
         battles = Battle.objects.select_related(
             "arena", "prompt", "competitor_a", "competitor_b", "completion_a", "completion_b"
@@ -53,6 +55,15 @@ class LockedBattle:
     pk: int
     arena_id: int
     expires_at: datetime
+
+
+def battles_revealing_identity(battle_ids: Collection[int]) -> set[int]:
+    """Those of the battles that show an answer revealing its competitor."""
+    return set(
+        Battle.objects.filter(pk__in=list(battle_ids))
+        .filter(~Q(completion_a__identity_leak="") | ~Q(completion_b__identity_leak=""))
+        .values_list("id", flat=True)
+    )
 
 
 def battles_lock_for_judge(*, judge: Judge, public_ids: list[str]) -> dict[str, LockedBattle]:
@@ -174,6 +185,7 @@ def completions_for_pairing(
     """
     answered: dict[int, dict[int, int]] = defaultdict(dict)
     rows = Completion.objects.filter(
+        Q(identity_leak="") | Q(leak_allowed=True),  # an answer naming its author unmasks it
         competitor__is_active=True,
         competitor__arenas=arena,
         prompt__prompt_sets__arenas=arena,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Max, QuerySet
+from django.db.models import Count, Max, QuerySet
 
-from arena.models import Arena, Vote
+from arena.models import Arena, Vote, VoterFlag
 from arena.selectors.votes import VoteScope
 
 
@@ -42,3 +42,32 @@ def vote_rows_in_scope(arena: Arena, scope: VoteScope, watermark: int) -> list[t
     """The scope's votes up to ``watermark``, in vote order, as :data:`VOTE_ROW_FIELDS` tuples."""
     votes = votes_in_scope(arena, scope).filter(id__lte=watermark).order_by("id")
     return list(votes.values_list(*VOTE_ROW_FIELDS))
+
+
+#: Per crowd vote, what the flagging job needs: who, what they chose, and when.
+FLAGGING_FIELDS = (
+    "battle__competitor_a_id",
+    "battle__competitor_b_id",
+    "outcome",
+    "user_id",
+    "session_key",
+    "external_voter",
+    "client_ip",
+    "created_at",
+)
+
+
+def crowd_votes_for_flagging(arena: Arena) -> list[tuple[Any, ...]]:
+    """The arena's crowd votes as :data:`FLAGGING_FIELDS` tuples, oldest first."""
+    votes = Vote.objects.filter(battle__arena=arena, source=Vote.Source.CROWD).order_by("id")
+    return list(votes.values_list(*FLAGGING_FIELDS))
+
+
+def voter_flags_version(arena: Arena) -> str:
+    """Changes whenever the arena's flags are replaced: part of a rating run's parameters."""
+    found = VoterFlag.objects.filter(arena=arena).aggregate(n=Count("id"), top=Max("id"))
+    return f"{found['n']}:{found['top'] or 0}"
+
+
+def voter_flags_list(arena: Arena) -> list[VoterFlag]:
+    return list(VoterFlag.objects.filter(arena=arena).select_related("favoured", "user"))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from arena.models import (
     Arena,
@@ -17,6 +17,7 @@ from arena.models import (
     Outcome,
     User,
     Vote,
+    VoterFlag,
 )
 from arena.voters import Voter
 
@@ -36,6 +37,10 @@ class VoteScope:
     condition: str | None = None
     #: Leave out votes involving a competitor held back as a null model (public boards do).
     without_held_back: bool = False
+    #: Leave out votes on battles whose answer revealed a competitor (ratings do by default).
+    exclude_identity_revealed: bool = False
+    #: Leave out the votes of voters and addresses flagged in the arena (ratings do by default).
+    exclude_flagged_voters: bool = False
 
     def apply(self, votes: QuerySet[Vote]) -> QuerySet[Vote]:
         if self.category:
@@ -62,7 +67,21 @@ class VoteScope:
                         f"battle__competitor_{side}__null_model_cleared": False,
                     }
                 )
+        if self.exclude_identity_revealed:
+            votes = votes.filter(identity_revealed=False)
+        if self.exclude_flagged_voters:
+            votes = votes.exclude(Exists(flags_matching_vote()))
         return votes
+
+
+def flags_matching_vote() -> QuerySet[VoterFlag]:
+    """The arena's flags that name the voter of the outer vote: by user, session or address."""
+    return VoterFlag.objects.filter(arena_id=OuterRef("battle__arena_id")).filter(
+        Q(user_id=OuterRef("user_id"))
+        | (~Q(session_key="") & Q(session_key=OuterRef("session_key")))
+        | (~Q(external_voter="") & Q(external_voter=OuterRef("external_voter")))
+        | Q(client_ip=OuterRef("client_ip"))
+    )
 
 
 def votes_list(arena: Arena, scope: VoteScope | None = None) -> QuerySet[Vote]:

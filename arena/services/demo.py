@@ -24,6 +24,7 @@ from arena.models import (
     VoteTag,
     content_hash,
 )
+from arena.services.identity import completions_identity_scan
 
 #: Below this strength a competitor's answers may both be judged bad.
 WEAK = 1000
@@ -249,6 +250,7 @@ def _make_completions(
             _costs_add(completion, strength=base)
             completions[(prompt.id, competitor.id)] = completion
     Completion.objects.bulk_create(completions.values())
+    completions_identity_scan(completions=Completion.objects.filter(prompt__in=prompts))
     return completions
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 from arena.models import Arena, Battle, Competitor, Completion, Judge, Prompt, Vote, content_hash
 from arena.services.arenas import arena_content_add, arena_ensure_default
 from arena.services.bulk import bulk_insert
+from arena.services.identity import completions_identity_scan, votes_mark_identity_revealed
 from arena.services.null_models import null_models_check
 from ratings.votefile import WINNERS, iter_records, open_text
 
@@ -49,6 +50,10 @@ class ImportReport:
     self_battles_skipped: int = 0
     answers_skipped: int = 0
     battles_linked: int = 0
+    #: New answers that reveal their competitor (kept out of served battles), and the votes
+    #: marked as cast on such answers.
+    identity_leaks: int = 0
+    votes_identity_revealed: int = 0
     created: Counter[str] = field(default_factory=Counter)
     #: Competitors whose answers barely depend on the prompt: held back from leaderboards.
     null_models: list[str] = field(default_factory=list)
@@ -74,6 +79,12 @@ class ImportReport:
             + (
                 f"; {self.answers_skipped} answers skipped (prompt or competitor not in the votes)"
                 if self.answers_skipped
+                else ""
+            )
+            + (
+                f"; {self.identity_leaks} answers reveal their competitor (not served; "
+                f"{self.votes_identity_revealed} votes on them marked)"
+                if self.identity_leaks
                 else ""
             )
         )
@@ -366,4 +377,8 @@ def votes_import(
         if answers is not None:
             answers_import(answers, report)
             report.battles_linked = battles_link_completions()
+        report.identity_leaks = completions_identity_scan(
+            completions=Completion.objects.filter(created_at__gte=now)
+        )
+        report.votes_identity_revealed = votes_mark_identity_revealed()
     return report

@@ -13,6 +13,7 @@ from django.db.models.functions import Lower
 from arena.exceptions import ArenaError
 from arena.models import Arena, Competitor, Completion, Prompt, User, content_hash
 from arena.services.arenas import arena_content_add
+from arena.services.identity import completions_identity_scan
 from arena.services.null_models import null_models_check
 
 MAX_COMPLETIONS = 10_000
@@ -57,6 +58,9 @@ class SubmissionReport:
     unchanged: int = 0
     #: Competitors of this upload whose answers barely depend on the prompt (held back).
     null_models: list[str] = field(default_factory=list)
+    #: New answers that name their competitor, its maker or a configured phrase: stored, but not
+    #: served in anonymous battles until an operator allows them.
+    identity_leaks: int = 0
 
 
 def upload_parse(lines: Iterable[bytes]) -> list[tuple[int, dict[str, Any]]]:
@@ -136,7 +140,10 @@ def submission_import(
             prompt_id__in={k[0] for k in new}, competitor_id__in={k[1] for k in new}
         ).values_list("prompt_id", "competitor_id")
     )
-    Completion.objects.bulk_create([c for k, c in new.items() if k not in existing])
+    created = Completion.objects.bulk_create([c for k, c in new.items() if k not in existing])
+    report.identity_leaks = completions_identity_scan(
+        completions=Completion.objects.filter(pk__in=[c.pk for c in created])
+    )
     report.created["completions"] = len(new.keys() - existing)
     report.unchanged = len(new.keys() & existing)
     arena_content_add(arena=arena, competitor_ids=competitors.values(), prompt_ids=prompts.values())

@@ -56,7 +56,8 @@ def vote_record(
     The battle row is locked, so two concurrent votes on one battle cannot both pass the checks;
     the unique constraint on ``Vote.battle`` backs that up. The arena's voting rules and daily
     cap are checked again at vote time (a membership may have ended since the battle was
-    served). A judge replaying the same ``idempotency_key`` gets its first vote back and nothing
+    served), under a lock per voter and per address so that parallel votes cannot overshoot
+    a cap. A judge replaying the same ``idempotency_key`` gets its first vote back and nothing
     new is written.
     """
     battle = selectors.battle_get_for_voter(public_id=public_id, voter=voter, lock=True)
@@ -66,9 +67,13 @@ def vote_record(
     if replayed is not None:
         return replayed
     access.voting_check(battle.arena, voter)
-    access.cap_check(battle.arena, voter)
+    access.cap_check(battle.arena, voter, lock=True)
+    revealed = any(
+        c is not None and c.identity_leak for c in (battle.completion_a, battle.completion_b)
+    )
     vote = Vote(
         battle=battle,
+        identity_revealed=revealed,
         **_vote_fields(
             voter,
             access.voter_kind(battle.arena, voter),
@@ -114,6 +119,7 @@ def _vote_fields(
         "voter_kind": voter_kind.value,
         "user_id": voter.user.pk if voter.user else None,
         "session_key": voter.session_key,
+        "client_ip": voter.address or None,
         "judge_id": voter.judge.pk if voter.judge else None,
         "rationale": rationale,
         "idempotency_key": idempotency_key,
@@ -182,6 +188,9 @@ def votes_record_batch(
         access.voting_check(arena, voter)
     voted = selectors.battles_voted([b.pk for b in battles.values()])
     rows = _batch_rows(verdicts, battles, voted, voter=voter, now=now)
+    revealing = selectors.battles_revealing_identity([row["battle_id"] for row in rows])
+    for row in rows:
+        row["identity_revealed"] = row["battle_id"] in revealing
     try:
         bulk_insert(Vote, rows)
     except IntegrityError:

@@ -35,6 +35,7 @@ from ratings.core.types import (
     RankIntervals,
     WinRates,
 )
+from ratings.core.voters import Burst, VoterSurprise, surprise_terms, vote_bursts, voter_surprise
 from ratings.core.winprob import WinProbabilities, logit_win_matrix, win_probabilities
 from ratings.core.winrate import predicted_win_rates, win_rate_vs
 
@@ -47,6 +48,7 @@ __all__ = [
     "ELO_SCALE",
     "BaselineWinRates",
     "BradleyTerryResult",
+    "Burst",
     "Comparisons",
     "ConvergenceError",
     "DavidsonResult",
@@ -61,6 +63,7 @@ __all__ = [
     "RankIntervals",
     "RatingError",
     "ReferenceMarginals",
+    "VoterSurprise",
     "WinProbabilities",
     "WinRates",
     "affinity_entropy",
@@ -92,7 +95,10 @@ __all__ = [
     "style_bradley_terry",
     "style_features",
     "style_intervals",
+    "surprise_terms",
     "to_ratings",
+    "vote_bursts",
+    "voter_surprise",
     "win_probabilities",
     "win_rate_vs",
 ]

@@ -56,6 +56,7 @@ def test_owner_uploads_competitors_prompts_and_completions(submitter, arena_setu
         "created": {"competitors": 2, "prompts": 1, "completions": 2},
         "unchanged": 0,
         "null_models": [],
+        "identity_leaks": 0,
     }
     competitor = Competitor.objects.get(name="owner-llm")
     assert (competitor.organisation, competitor.submitted_by) == ("Owner Inc", owner)

@@ -6,8 +6,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('arena', '0004_null_models_and_costs'),
-        ('ratings', '0001_initial'),
+        ('arena', '0006_null_models_and_costs'),
+        ('ratings', '0002_leaderboard_integrity_options'),
     ]
 
     operations = [

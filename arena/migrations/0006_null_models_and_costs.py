@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('arena', '0003_judge_api'),
+        ('arena', '0005_identity_leaks_and_voter_flags'),
     ]
 
     operations = [
