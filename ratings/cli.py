@@ -129,8 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
     rate.add_argument("--json", action="store_true", help="print one JSON object")
     if equilibrium_cli is not None:
         equilibrium_cli.add_arguments(rate)
-    from ratings import judges_cli
+    from ratings import judges_cli, simulate
 
+    simulation = commands.add_parser("simulate", help="votes a pairing policy needs, simulated")
+    simulate.add_arguments(simulation)
     judges = commands.add_parser("judges", help="report how far to trust each judge")
     judges_cli.add_arguments(judges)
     bench = commands.add_parser("bench", help="time the rating core against arena-rank")
@@ -148,6 +150,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ratings import bench as bench_module
 
         return bench_module.run_from_args(args)
+    if args.command == "simulate":
+        from ratings import simulate
+
+        return simulate.run_from_args(args)
     if args.command == "judges":
         from ratings import judges_cli
 

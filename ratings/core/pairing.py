@@ -1,0 +1,147 @@
+"""Pairing policies: which two competitors the next vote should compare.
+
+Each policy is a pure function of the latest rating state (no fit per request) returning the
+probability of every pair ``(i, j), i < j``; the caller draws from it and stores the drawn
+pair's probability, so that the ratings can weight each vote by ``1/p`` (inverse-probability
+weighting) and adaptive pairing does not bias them. Every adaptive policy mixes in a floor of
+uniform exploration, so no pair's probability is zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import expit
+
+from ratings.core.types import FloatArray, IntArray
+
+POLICIES = ("uniform", "fewest-votes", "ci-reduction", "information", "ucb")
+#: Share of every adaptive policy's probability spread evenly over all pairs.
+EXPLORATION = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class PairingState:
+    """What a policy may look at: the latest fit and the votes per pair so far.
+
+    ``scores`` are Bradley–Terry log-strengths; ``covariance`` their covariance (sandwich or
+    Fisher; None before the first fit); ``pair_votes[i, j]`` the votes between i and j.
+    """
+
+    scores: FloatArray
+    covariance: FloatArray | None
+    pair_votes: FloatArray
+
+    @property
+    def n(self) -> int:
+        return int(self.scores.size)
+
+
+def pairs_of(n: int) -> tuple[IntArray, IntArray]:
+    """The pairs ``i < j`` in the order every policy's probabilities use."""
+    i, j = np.triu_indices(n, k=1)
+    return i.astype(np.intp), j.astype(np.intp)
+
+
+def _with_floor(weights: FloatArray, exploration: float = EXPLORATION) -> FloatArray:
+    weights = np.maximum(weights, 0.0)
+    total = weights.sum()
+    focused = weights / total if total > 0 else np.full(weights.size, 1.0 / weights.size)
+    return (1.0 - exploration) * focused + exploration / weights.size
+
+
+def _difference_variance(state: PairingState, i: IntArray, j: IntArray) -> FloatArray:
+    if state.covariance is None:
+        return np.ones(i.size)
+    c = state.covariance
+    return np.maximum(c[i, i] + c[j, j] - 2.0 * c[i, j], 1e-12)
+
+
+def uniform(state: PairingState) -> FloatArray:
+    """Every pair alike."""
+    size = state.n * (state.n - 1) // 2
+    return np.full(size, 1.0 / size)
+
+
+def fewest_votes(state: PairingState) -> FloatArray:
+    """Uniform over the pairs with the fewest votes so far (the arena's default rule)."""
+    i, j = pairs_of(state.n)
+    votes = state.pair_votes[i, j]
+    least = votes == votes.min()
+    return least / least.sum()
+
+
+def ci_reduction(state: PairingState) -> FloatArray:
+    """LMArena's rule: ∝ √(Σ_aa/n_a) − √(Σ_aa/(n_a+1)), how much one more vote shrinks the
+    interval of pair a; ``Σ_aa/n_a`` is the current variance of the pair's difference.
+
+    References
+    ----------
+    W.-L. Chiang et al., "Chatbot Arena", 2024, arXiv:2403.04132, §5.
+    """
+    i, j = pairs_of(state.n)
+    n_a = np.maximum(state.pair_votes[i, j], 1.0)
+    sigma = _difference_variance(state, i, j) * n_a
+    return _with_floor(np.sqrt(sigma / n_a) - np.sqrt(sigma / (n_a + 1.0)))
+
+
+def information(state: PairingState) -> FloatArray:
+    """Expected information about the order: Fisher information ``p(1−p)`` of a vote on the
+    pair, weighted by how uncertain the pair's order still is (the variance of its difference
+    relative to the difference squared), concentrated on the best pairs with a floor."""
+    i, j = pairs_of(state.n)
+    d = state.scores[i] - state.scores[j]
+    p = expit(d)
+    var = _difference_variance(state, i, j)
+    # The chance the current order of the pair is wrong, from its normal approximation, times
+    # what one vote tells about it.
+    doubt = np.exp(-0.5 * d * d / var)
+    gain = p * (1.0 - p) * doubt * var
+    top = np.argsort(-gain)[: max(1, state.n // 2)]
+    weights = np.zeros(gain.size)
+    weights[top] = gain[top]
+    return _with_floor(weights)
+
+
+def ucb(state: PairingState, *, c: float = 1.0) -> FloatArray:
+    """K-Sort-style matchmaking: the least certain competitor as pivot, then the opponent with
+    the highest closeness-plus-exploration score ``p(1−p) + c·√(log N / (n_pair + 1))``.
+
+    References
+    ----------
+    Z. Li et al., "K-Sort Arena: efficient and reliable benchmarking for generative models via
+    K-wise human preferences", CVPR 2025, arXiv:2408.14468.
+    """
+    n = state.n
+    if state.covariance is None:
+        pivot = int(np.argmin(state.pair_votes.sum(axis=1)))
+    else:
+        pivot = int(np.argmax(np.diag(state.covariance)))
+    others = np.array([k for k in range(n) if k != pivot])
+    p = expit(state.scores[pivot] - state.scores[others])
+    total = max(state.pair_votes.sum() / 2.0, 1.0)
+    score = p * (1 - p) + c * np.sqrt(np.log(total + 1.0) / (state.pair_votes[pivot, others] + 1.0))
+    best = others[int(np.argmax(score))]
+    i, j = pairs_of(n)
+    weights = ((i == min(pivot, best)) & (j == max(pivot, best))).astype(float)
+    return _with_floor(weights, exploration=0.1)
+
+
+POLICY: dict[str, Callable[[PairingState], FloatArray]] = {
+    "uniform": uniform,
+    "fewest-votes": fewest_votes,
+    "ci-reduction": ci_reduction,
+    "information": information,
+    "ucb": ucb,
+}
+
+
+def pair_draw(
+    probabilities: FloatArray, n: int, rng: np.random.Generator
+) -> tuple[int, int, float]:
+    """Draw a pair from a policy's probabilities: ``(i, j, p)`` with ``p`` to store."""
+    i, j = pairs_of(n)
+    k = int(rng.choice(probabilities.size, p=probabilities))
+    return int(i[k]), int(j[k]), float(probabilities[k])
