@@ -1,0 +1,110 @@
+"""Pairing policies: valid distributions, the published rules by hand, and the simulator."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from ratings.cli import main
+from ratings.core.pairing import (
+    POLICY,
+    PairingState,
+    ci_reduction,
+    fewest_votes,
+    information,
+    pair_draw,
+    pairs_of,
+    ucb,
+)
+
+
+def state(scores, variances, votes) -> PairingState:
+    n = len(scores)
+    pair_votes = np.zeros((n, n))
+    for (i, j), v in votes.items():
+        pair_votes[i, j] = pair_votes[j, i] = v
+    return PairingState(
+        np.asarray(scores, float), np.diag(np.asarray(variances, float)), pair_votes
+    )
+
+
+EXAMPLE = state([1.0, 0.9, 0.0, -2.0], [0.04, 0.09, 0.01, 0.01], {(0, 1): 3, (0, 2): 10, (1, 2): 1})
+
+
+@pytest.mark.parametrize("name", sorted(POLICY))
+def test_every_policy_is_a_distribution_over_all_pairs(name):
+    p = POLICY[name](EXAMPLE)
+    assert p.shape == (6,)
+    assert p.sum() == pytest.approx(1.0)
+    assert np.all(p >= 0)
+    if name not in ("fewest-votes",):
+        assert np.all(p > 0)  # no pair starves: every adaptive policy keeps a floor
+
+
+def test_fewest_votes_is_uniform_over_the_least_voted_pairs():
+    p = fewest_votes(EXAMPLE)
+    i, j = pairs_of(4)
+    never = [(a, b) for a, b in zip(i, j, strict=True) if (a, b) not in {(0, 1), (0, 2), (1, 2)}]
+    assert {(int(a), int(b)) for a, b, q in zip(i, j, p, strict=True) if q > 0} == set(never)
+
+
+def test_ci_reduction_follows_the_published_rule():
+    p = ci_reduction(EXAMPLE)
+    i, _j = pairs_of(4)
+    var = np.array([0.04 + 0.09, 0.04 + 0.01, 0.04 + 0.01, 0.09 + 0.01, 0.09 + 0.01, 0.02])
+    n_a = np.maximum(np.array([3, 10, 0, 1, 0, 0], dtype=float), 1.0)
+    sigma = var * n_a
+    expected = np.sqrt(sigma / n_a) - np.sqrt(sigma / (n_a + 1))
+    expected = 0.95 * expected / expected.sum() + 0.05 / 6
+    np.testing.assert_allclose(p, expected)
+    assert i.size == 6
+
+
+def test_information_prefers_a_close_uncertain_pair_to_a_settled_one():
+    p = information(EXAMPLE)
+    i, j = pairs_of(4)
+    close = int(np.flatnonzero((i == 0) & (j == 1))[0])  # 0.1 apart, uncertain
+    settled = int(np.flatnonzero((i == 2) & (j == 3))[0])  # 2 apart, certain
+    assert p[close] > 10 * p[settled]
+
+
+def test_ucb_pivots_on_the_least_certain_competitor():
+    p = ucb(EXAMPLE)
+    i, j = pairs_of(4)
+    best = int(np.argmax(p))
+    assert 1 in (i[best], j[best])  # competitor 1 has the largest variance
+
+
+def test_a_draw_returns_the_pair_and_its_probability():
+    p = information(EXAMPLE)
+    rng = np.random.default_rng(0)
+    draws = [pair_draw(p, 4, rng) for _ in range(2000)]
+    for a, b, q in draws[:20]:
+        k = int(np.flatnonzero((pairs_of(4)[0] == a) & (pairs_of(4)[1] == b))[0])
+        assert q == p[k]
+    top = max({d[:2] for d in draws}, key=lambda ab: sum(d[:2] == ab for d in draws))
+    k = int(np.argmax(p))
+    assert top == (int(pairs_of(4)[0][k]), int(pairs_of(4)[1][k]))
+
+
+def test_simulate_prints_checkpoints_and_votes_to_tau(capsys):
+    args = ["simulate", "--policy", "information", "--competitors", "12", "--budget", "3000"]
+    assert main([*args, "--refit", "300", "--checkpoints", "5", "--seed", "3", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["policy"] == "information"
+    assert [c["votes"] for c in out["checkpoints"]] == [600, 1200, 1800, 2400, 3000]
+    assert set(out["votes_to_tau"]) == {"0.9", "0.95"}
+    taus = [c["kendall_tau"] for c in out["checkpoints"]]
+    assert taus[-1] > 0.8  # 3,000 votes on 12 competitors recover the order
+    widths = [c["mean_ci_width"] for c in out["checkpoints"]]
+    assert widths[-1] < widths[0]
+
+
+def test_simulate_refuses_bad_options(capsys, tmp_path):
+    assert main(["simulate", "--policy", "uniform", "--tie-rate", "1.5"]) == 2
+    assert "tie-rate" in capsys.readouterr().err
+    bad = tmp_path / "truth.json"
+    bad.write_text('{"only": 1000}', encoding="utf-8")
+    assert main(["simulate", "--policy", "uniform", "--truth", str(bad)]) == 2
