@@ -90,7 +90,7 @@ def ci_reduction(state: PairingState) -> FloatArray:
 def information(state: PairingState) -> FloatArray:
     """Expected information about the order: Fisher information ``p(1−p)`` of a vote on the
     pair, weighted by how uncertain the pair's order still is (the variance of its difference
-    relative to the difference squared), concentrated on the best pairs with a floor."""
+    relative to the difference squared); pairs drawn in proportion to it, with a floor."""
     i, j = pairs_of(state.n)
     d = state.scores[i] - state.scores[j]
     p = expit(d)
@@ -99,10 +99,7 @@ def information(state: PairingState) -> FloatArray:
     # what one vote tells about it.
     doubt = np.exp(-0.5 * d * d / var)
     gain = p * (1.0 - p) * doubt * var
-    top = np.argsort(-gain)[: max(1, state.n // 2)]
-    weights = np.zeros(gain.size)
-    weights[top] = gain[top]
-    return _with_floor(weights)
+    return _with_floor(gain)
 
 
 def ucb(state: PairingState, *, c: float = 1.0) -> FloatArray:
