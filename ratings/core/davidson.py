@@ -61,9 +61,9 @@ def _pairs(c: Comparisons, *, both_bad: str) -> _Pairs:
     return _Pairs(
         i=uniq // c.n_items,
         j=uniq % c.n_items,
-        wins_i=np.bincount(inv, w * lo_won, size),
-        wins_j=np.bincount(inv, w * hi_won, size),
-        ties=np.bincount(inv, w * tie, size),
+        wins_i=np.bincount(inv, w * lo_won, size).astype(np.float64),
+        wins_j=np.bincount(inv, w * hi_won, size).astype(np.float64),
+        ties=np.bincount(inv, w * tie, size).astype(np.float64),
     )
 
 

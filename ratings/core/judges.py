@@ -51,7 +51,7 @@ class JudgedVotes:
 
     def subset(self, mask: NDArray[np.bool_]) -> JudgedVotes:
         """The votes where ``mask`` holds, with the same name tables."""
-        lengths = (None, None)
+        lengths: tuple[FloatArray | None, FloatArray | None] = (None, None)
         if self.length_a is not None and self.length_b is not None:
             lengths = (self.length_a[mask], self.length_b[mask])
         return JudgedVotes(
@@ -235,13 +235,16 @@ def length_coefficient(votes: JudgedVotes, *, min_votes: int = MIN_VOTES_FOR_LEN
     """
     if votes.length_a is None or votes.length_b is None:
         raise ValueError("no answer lengths")
+    length_a, length_b = votes.length_a, votes.length_b
     if votes.a.size < min_votes:
         raise ValueError(f"fewer than {min_votes} votes, too few to fit")
     labels = components(len(votes.names), votes.a, votes.b)
     if votes.a.size == 0:
         raise ValueError("no votes")
     largest = np.bincount(labels[votes.a]).argmax()
-    votes = votes.subset(labels[votes.a] == largest)
+    keep = labels[votes.a] == largest
+    votes = votes.subset(keep)
+    length_a, length_b = length_a[keep], length_b[keep]
     members = np.flatnonzero(labels == largest)
     index = np.full(len(votes.names), -1, dtype=np.intp)
     index[members] = np.arange(members.size)
@@ -251,8 +254,8 @@ def length_coefficient(votes: JudgedVotes, *, min_votes: int = MIN_VOTES_FOR_LEN
         b=index[votes.b],
         outcome=votes.outcome,
         weight=np.ones(votes.a.size),
-        features_a=votes.length_a[:, None],
-        features_b=votes.length_b[:, None],
+        features_a=length_a[:, None],
+        features_b=length_b[:, None],
         feature_names=("length",),
     )
     fit = style_bradley_terry(comparisons)

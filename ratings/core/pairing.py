@@ -69,8 +69,9 @@ def fewest_votes(state: PairingState) -> FloatArray:
     """Uniform over the pairs with the fewest votes so far (the arena's default rule)."""
     i, j = pairs_of(state.n)
     votes = state.pair_votes[i, j]
-    least = votes == votes.min()
-    return least / least.sum()
+    least = (votes == votes.min()).astype(np.float64)
+    out: FloatArray = least / least.sum()
+    return out
 
 
 def ci_reduction(state: PairingState) -> FloatArray:
