@@ -279,20 +279,13 @@ def _rate_bt(comparisons: Comparisons, args: argparse.Namespace) -> Rated:
         )
     fit = style_bradley_terry(comparisons) if style else bradley_terry(comparisons)
     anchor = None if args.anchor is None else comparisons.names.index(args.anchor)
-    rating = args.init if args.anchor_rating is None else args.anchor_rating
-    per_unit = args.scale / math.log(args.base)
-    ratings = to_ratings(fit.scores, anchor=anchor, rating=rating, per_log_unit=per_unit)
+    ratings, rating, per_unit = _display(fit.scores, args, anchor)
     ci = _bt_intervals(comparisons, fit, args, anchor=anchor, style=style)
     low = high = None
     if ci is not None:
         low = per_unit * ci.low + rating
         high = per_unit * ci.high + rating
-    params = {
-        "anchor": args.anchor,
-        "anchor_rating": rating if args.anchor else None,
-        "mean_rating": None if args.anchor else rating,
-        "scale": args.scale,
-        "base": args.base,
+    params = _display_params(args, rating) | {
         "l2": fit.l2,
         "converged": fit.converged,
         "ci": ci.method if ci is not None else None,
@@ -303,6 +296,26 @@ def _rate_bt(comparisons: Comparisons, args: argparse.Namespace) -> Rated:
             zip(fit.feature_names, map(float, fit.coefficients), strict=True)
         )
     return ratings, low, high, params, extra
+
+
+def _display(
+    scores: FloatArray, args: argparse.Namespace, anchor: int | None
+) -> tuple[FloatArray, float, float]:
+    """Log-strengths on the display scale: ``(ratings, mean or anchor rating, per log unit)``."""
+    rating = args.init if args.anchor_rating is None else args.anchor_rating
+    per_unit = args.scale / math.log(args.base)
+    ratings = to_ratings(scores, anchor=anchor, rating=rating, per_log_unit=per_unit)
+    return ratings, rating, per_unit
+
+
+def _display_params(args: argparse.Namespace, rating: float) -> dict[str, Any]:
+    return {
+        "anchor": args.anchor,
+        "anchor_rating": rating if args.anchor else None,
+        "mean_rating": None if args.anchor else rating,
+        "scale": args.scale,
+        "base": args.base,
+    }
 
 
 def _honest_ranks(comparisons: Comparisons, fit: BradleyTerryResult) -> dict[str, Any]:
@@ -358,17 +371,10 @@ def _rate_davidson(comparisons: Comparisons, args: argparse.Namespace) -> Rated:
         raise UsageError("--bootstrap is not available for bt-davidson; its intervals are Fisher")
     fit = davidson(comparisons, both_bad=args.both_bad)
     anchor = None if args.anchor is None else comparisons.names.index(args.anchor)
-    rating = args.init if args.anchor_rating is None else args.anchor_rating
-    per_unit = args.scale / math.log(args.base)
-    ratings = to_ratings(fit.scores, anchor=anchor, rating=rating, per_log_unit=per_unit)
+    ratings, rating, per_unit = _display(fit.scores, args, anchor)
     low, high = davidson_intervals(comparisons, fit, both_bad=args.both_bad)
     shift = ratings - per_unit * fit.scores  # the gauge and offset to_ratings applied
-    params = {
-        "anchor": args.anchor,
-        "anchor_rating": rating if args.anchor else None,
-        "mean_rating": None if args.anchor else rating,
-        "scale": args.scale,
-        "base": args.base,
+    params = _display_params(args, rating) | {
         "both_bad": args.both_bad,
         "converged": fit.converged,
         "ci": "fisher",

@@ -113,6 +113,13 @@ def _twins(  # noqa: PLR0917 - a private helper of battles_serve, called once
     if not wanted:
         return []
     rows = selectors.twins_for_judge(arena=arena, judge=voter.judge, count=wanted)
+    return _battles_of_matchups(arena, voter, rows, created)
+
+
+def _battles_of_matchups(
+    arena: Arena, voter: Voter, rows: list[tuple[int, int, int, int, int]], created: datetime
+) -> list[Battle]:
+    """Unsaved battles for ``(prompt, A, B, completion A, completion B)`` rows, as given."""
     return [
         _battle_new(
             arena,
@@ -150,16 +157,7 @@ def _battle_copies_serve(arena: Arena, voter: Voter, count: int, created: dateti
     if voter.judge is None:
         return []
     matchups = selectors.matchups_for_jury(arena=arena, judge=voter.judge, count=count)
-    battles = [
-        _battle_new(
-            arena,
-            voter,
-            {a: {prompt_id: completion_a}, b: {prompt_id: completion_b}},
-            (a, b, prompt_id),
-            created,
-        )
-        for prompt_id, a, b, completion_a, completion_b in matchups
-    ]
+    battles = _battles_of_matchups(arena, voter, matchups, created)
     Battle.objects.bulk_create(battles)
     return selectors.battles_with_content([b.pk for b in battles])
 
