@@ -9,8 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from arena.env import env_bool, env_int, env_list, env_secret, env_str
+from arena.logconfig import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -74,14 +76,21 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+# Cookies only over HTTPS outside DEBUG; SECURE_COOKIES=0 for a plain-HTTP loopback trial
+# (`make stack`), never behind a public address.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("SECURE_PROXY_SSL", default=False) else None
 )
+
+# One handler for every logger; LOG_FORMAT=json for log shippers (arena/logconfig.py).
+try:
+    LOGGING = logging_config(env_str("LOG_FORMAT", "text"), env_str("LOG_LEVEL", "INFO"))
+except ValueError as error:
+    raise ImproperlyConfigured(str(error)) from None
 
 # --- Database -------------------------------------------------------------------------------
 DATABASES = {
@@ -91,6 +100,11 @@ DATABASES = {
         conn_health_checks=True,
     ),
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A readiness probe must fail within its timeout, not hang on an unreachable server.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
+        "DATABASE_CONNECT_TIMEOUT", 5
+    )
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "arena.User"
@@ -145,6 +159,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Workers and beat log through LOGGING above (JSON when asked), not Celery's own handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 600)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 660)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -198,3 +214,5 @@ ARENA_TRUSTED_PROXY_COUNT = env_int("ARENA_TRUSTED_PROXY_COUNT", 0)
 #: The largest API request body in bytes; uploads may be larger (ARENA_API_MAX_UPLOAD_BYTES).
 ARENA_API_MAX_BODY_BYTES = env_int("ARENA_API_MAX_BODY_BYTES", 4 * 1024 * 1024)
 ARENA_API_MAX_UPLOAD_BYTES = env_int("ARENA_API_MAX_UPLOAD_BYTES", 64 * 1024 * 1024)
+#: When set, /metrics answers only a scraper sending `Authorization: Bearer <token>`.
+ARENA_METRICS_TOKEN = env_str("ARENA_METRICS_TOKEN", "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -115,3 +116,13 @@ def run_snapshot(run: RatingRun) -> dict[str, Any]:
         "computed_at": run.finished_at.isoformat() if run.finished_at else None,
         "run_id": run.id,
     }
+
+
+def run_newest_published_at() -> datetime | None:
+    """When the newest published (done) run finished, over every leaderboard; None before any."""
+    return (
+        RatingRun.objects.filter(status=RatingRun.Status.DONE, finished_at__isnull=False)
+        .order_by("-finished_at")
+        .values_list("finished_at", flat=True)
+        .first()
+    )
