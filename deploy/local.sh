@@ -115,8 +115,16 @@ up() {
   # Counter files of an earlier run would be summed into this one's.
   rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
   database_create
+  # Independent of each other, so side by side: each spends most of its time starting Django.
+  local collect=""
+  if [ "${STACK_COLLECTSTATIC:-1}" = 1 ]; then
+    bash deploy/run.sh collectstatic >"$STACK_DIR/collectstatic.log" 2>&1 &
+    collect=$!
+  fi
   bash deploy/run.sh migrate
-  if [ "${STACK_COLLECTSTATIC:-1}" = 1 ]; then bash deploy/run.sh collectstatic >/dev/null; fi
+  if [ -n "$collect" ] && ! wait "$collect"; then
+    say "collectstatic failed; see $STACK_DIR/collectstatic.log"; exit 1
+  fi
   for name in "${PROCESSES[@]}"; do start "$name"; done
   if ! wait_healthy; then down; exit 1; fi
   say "site http://$STACK_HOST:$STACK_PORT/  health /health/  metrics /metrics"
@@ -127,6 +135,7 @@ stop() {  # name: SIGTERM to its group, SIGKILL after STACK_STOP_SECONDS
   local file=$STACK_DIR/$1.pid pgid
   [ -f "$file" ] || return 0
   pgid=$(cat "$file")
+  local started=$SECONDS
   if pgid_alive "$pgid"; then
     kill -TERM -- "-$pgid" 2>/dev/null || true
     for _ in $(seq 1 $((STACK_STOP_SECONDS * 10))); do
@@ -138,7 +147,7 @@ stop() {  # name: SIGTERM to its group, SIGKILL after STACK_STOP_SECONDS
       kill -KILL -- "-$pgid" 2>/dev/null || true
       for _ in $(seq 1 50); do pgid_alive "$pgid" || break; sleep 0.1; done
     fi
-    say "$1 stopped"
+    say "$1 stopped ($((SECONDS - started)) s)"
   fi
   rm -f "$file"
 }

@@ -23,13 +23,14 @@ case "${1:-}" in
     exec gunicorn --config deploy/gunicorn.conf.py arena.asgi:application
     ;;
   worker)
-    exec celery -A arena worker \
+    # --loglevel also sets the root logger's level, so it follows LOG_LEVEL too.
+    exec celery -A arena worker --loglevel "${LOG_LEVEL:-INFO}" \
       --concurrency "${CELERY_CONCURRENCY:-2}" \
       --hostname "${CELERY_HOSTNAME:-worker-%h-$$}" \
       --without-gossip --without-mingle
     ;;
   beat)
-    exec celery -A arena beat --schedule "${CELERY_BEAT_SCHEDULE_FILE:-/tmp/celerybeat-schedule}"
+    exec celery -A arena beat --loglevel "${LOG_LEVEL:-INFO}" --schedule "${CELERY_BEAT_SCHEDULE_FILE:-/tmp/celerybeat-schedule}"
     ;;
   migrate)
     exec python manage.py migrate --no-input
