@@ -131,30 +131,35 @@ up() {
   say "stop with: make stack-down"
 }
 
-stop() {  # name: SIGTERM to its group, SIGKILL after STACK_STOP_SECONDS
+signal_group() {  # name signal: signal the process group of a running process
+  local file=$STACK_DIR/$1.pid
+  [ -f "$file" ] && kill "-$2" -- "-$(cat "$file")" 2>/dev/null || true
+}
+
+wait_stopped() {  # name: wait up to STACK_STOP_SECONDS, then SIGKILL the rest of its group
   local file=$STACK_DIR/$1.pid pgid
   [ -f "$file" ] || return 0
   pgid=$(cat "$file")
-  local started=$SECONDS
+  for _ in $(seq 1 $((STACK_STOP_SECONDS * 10))); do
+    pgid_alive "$pgid" || break
+    sleep 0.1
+  done
   if pgid_alive "$pgid"; then
-    kill -TERM -- "-$pgid" 2>/dev/null || true
-    for _ in $(seq 1 $((STACK_STOP_SECONDS * 10))); do
-      pgid_alive "$pgid" || break
-      sleep 0.1
-    done
-    if pgid_alive "$pgid"; then
-      say "$1 ignored SIGTERM for $STACK_STOP_SECONDS s; killing it"
-      kill -KILL -- "-$pgid" 2>/dev/null || true
-      for _ in $(seq 1 50); do pgid_alive "$pgid" || break; sleep 0.1; done
-    fi
-    say "$1 stopped ($((SECONDS - started)) s)"
+    say "$1 ignored SIGTERM for $STACK_STOP_SECONDS s; killing it"
+    kill -KILL -- "-$pgid" 2>/dev/null || true
+    for _ in $(seq 1 50); do pgid_alive "$pgid" || break; sleep 0.1; done
   fi
   rm -f "$file"
+  say "$1 stopped"
 }
 
 down() {
-  # Beat first (no new jobs), then the worker (finishes its job), then the web.
-  for name in beat worker web; do stop "$name"; done
+  # All at once: beat sends no new jobs, the worker finishes its job (an unfinished one goes
+  # back to the queue), the web closes its connections. Each gets STACK_STOP_SECONDS.
+  local started=$SECONDS
+  for name in beat worker web; do signal_group "$name" TERM; done
+  for name in beat worker web; do wait_stopped "$name"; done
+  say "down in $((SECONDS - started)) s"
 }
 
 status() {

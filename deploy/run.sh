@@ -26,7 +26,7 @@ case "${1:-}" in
     # --loglevel also sets the root logger's level, so it follows LOG_LEVEL too.
     exec celery -A arena worker --loglevel "${LOG_LEVEL:-INFO}" \
       --concurrency "${CELERY_CONCURRENCY:-2}" \
-      --hostname "${CELERY_HOSTNAME:-worker-%h-$$}" \
+      --hostname "${CELERY_HOSTNAME:-worker@%h}" \
       --without-gossip --without-mingle
     ;;
   beat)
