@@ -20,6 +20,9 @@ fi
 
 case "${1:-}" in
   web)
+    # Django asks for no persistent connections under ASGI: sync views run in changing
+    # threads, and a kept connection per thread piles up. Workers keep DATABASE_CONN_MAX_AGE.
+    export DATABASE_CONN_MAX_AGE="${WEB_DATABASE_CONN_MAX_AGE:-0}"
     exec gunicorn --config deploy/gunicorn.conf.py arena.asgi:application
     ;;
   worker)
