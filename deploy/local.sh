@@ -15,6 +15,7 @@
 # STACK_PORT [8000], WEB_CONCURRENCY [2], CELERY_CONCURRENCY [2],
 # DATABASE_URL [postgres://postgres@127.0.0.1:5432/arena_stack, created when missing],
 # REDIS_URL [redis://127.0.0.1:6379/0], STACK_COLLECTSTATIC [1], STACK_STOP_SECONDS [20],
+# STACK_SEED_DEMO [0; 1 seeds the demo arena into an empty database],
 # and any setting of deploy/.env.example.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -122,6 +123,7 @@ up() {
     collect=$!
   fi
   bash deploy/run.sh migrate
+  if [ "${STACK_SEED_DEMO:-0}" = 1 ]; then python manage.py seed_demo --if-empty; fi
   if [ -n "$collect" ] && ! wait "$collect"; then
     say "collectstatic failed; see $STACK_DIR/collectstatic.log"; exit 1
   fi

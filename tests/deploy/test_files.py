@@ -147,3 +147,33 @@ def test_env_example_documents_every_variable():
     read = _variables_read()
     assert len(read) > 40
     assert read - documented == set()
+
+
+@pytest.mark.parametrize("name", ["arena.conf", "compose.conf"])
+def test_nginx_accepts_the_example_configurations(name, tmp_path: Path):
+    """`nginx -t` on the file inside a minimal nginx.conf; certificate and upstream host made
+    local, since neither exists here."""
+    nginx = shutil.which("nginx") or next(
+        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if Path(p).exists()), None
+    )
+    if nginx is None:
+        pytest.skip("nginx is not installed (apt-get install nginx-light to run this check)")
+    site = (DEPLOY / "nginx" / name).read_text().replace("server web:8000", "server 127.0.0.1:8000")
+    if "ssl_certificate" in site:
+        cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+        made = run(
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-subj", "/CN=arena.example.org", "-keyout", str(key), "-out", str(cert),
+        )  # fmt: skip
+        assert made.returncode == 0, made.stderr
+        site = re.sub(r"ssl_certificate\s+\S+;", f"ssl_certificate {cert};", site)
+        site = re.sub(r"ssl_certificate_key\s+\S+;", f"ssl_certificate_key {key};", site)
+    (tmp_path / "site.conf").write_text(site)
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\n"
+        "events {}\n"
+        f"http {{ access_log off; client_body_temp_path {tmp_path};\n"
+        f"include {tmp_path}/site.conf; }}\n"
+    )
+    result = run(nginx, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"))
+    assert result.returncode == 0, result.stderr
