@@ -18,6 +18,10 @@ if [ -n "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then
   mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 fi
 
+# With JSON logs, Celery's start-up banner (plain text on stdout) would break the stream.
+celery_quiet=()
+if [ "${LOG_FORMAT:-text}" = json ]; then celery_quiet=(--quiet); fi
+
 case "${1:-}" in
   web)
     # Django asks for no persistent connections under ASGI: sync views run in changing
@@ -27,13 +31,13 @@ case "${1:-}" in
     ;;
   worker)
     # --loglevel also sets the root logger's level, so it follows LOG_LEVEL too.
-    exec celery -A arena worker --loglevel "${LOG_LEVEL:-INFO}" \
+    exec celery -A arena "${celery_quiet[@]}" worker --loglevel "${LOG_LEVEL:-INFO}" \
       --concurrency "${CELERY_CONCURRENCY:-2}" \
       --hostname "${CELERY_HOSTNAME:-worker@%h}" \
       --without-gossip --without-mingle
     ;;
   beat)
-    exec celery -A arena beat --loglevel "${LOG_LEVEL:-INFO}" --schedule "${CELERY_BEAT_SCHEDULE_FILE:-/tmp/celerybeat-schedule}"
+    exec celery -A arena "${celery_quiet[@]}" beat --loglevel "${LOG_LEVEL:-INFO}" --schedule "${CELERY_BEAT_SCHEDULE_FILE:-/tmp/celerybeat-schedule}"
     ;;
   migrate)
     exec python manage.py migrate --no-input
