@@ -22,8 +22,9 @@ def _serve_metrics(**kwargs: object) -> None:
     Where web and worker share a host (``make stack``), the web's /metrics already sums the
     worker's files; in containers they do not share a disk, so Prometheus scrapes both.
     """
-    port = os.environ.get("ARENA_WORKER_METRICS_PORT")
-    if port:
+    from django.conf import settings
+
+    if settings.ARENA_WORKER_METRICS_PORT:
         from arena import metrics
 
-        metrics.serve(int(port))
+        metrics.serve(settings.ARENA_WORKER_METRICS_PORT)

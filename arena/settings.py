@@ -216,3 +216,5 @@ ARENA_API_MAX_BODY_BYTES = env_int("ARENA_API_MAX_BODY_BYTES", 4 * 1024 * 1024)
 ARENA_API_MAX_UPLOAD_BYTES = env_int("ARENA_API_MAX_UPLOAD_BYTES", 64 * 1024 * 1024)
 #: When set, /metrics answers only a scraper sending `Authorization: Bearer <token>`.
 ARENA_METRICS_TOKEN = env_str("ARENA_METRICS_TOKEN", "")
+#: A Celery worker serves its processes' counters on this port (0: it does not).
+ARENA_WORKER_METRICS_PORT = env_int("ARENA_WORKER_METRICS_PORT", 0)

@@ -60,6 +60,7 @@ def stack_env(stack_dir: Path, redis_port: int, web_port: int) -> dict[str, str]
         WEB_CONCURRENCY="2",
         CELERY_CONCURRENCY="1",
         ARENA_RATING_CHECK_SECONDS="1",
+        ARENA_WORKER_METRICS_PORT=str(free_port()),
     )
 
 
@@ -199,6 +200,12 @@ def _exercise(base: str, env: dict[str, str], judge_key: str, stack_dir: Path) -
     assert found[("arena_broker_up", frozenset())] == 1
     assert found[("arena_celery_queue_length", frozenset({("queue", "celery")}))] >= 0
     assert found[("arena_newest_run_age_seconds", frozenset())] >= 0
+    # The worker's own metrics server (what Prometheus scrapes where web and worker do not
+    # share a disk) shows the same job durations.
+    worker_port = env["ARENA_WORKER_METRICS_PORT"]
+    from_worker = samples(httpx.get(f"http://127.0.0.1:{worker_port}/", timeout=5).text)
+    worker_count = from_worker[("arena_rating_job_duration_seconds_count", bt_done)]
+    assert worker_count >= found[("arena_rating_job_duration_seconds_count", bt_done)]
 
     # JSON logs: every line of the web's log is one JSON record, and so is the worker's but for
     # the warning Celery prints before logging starts when it runs as root (as here; the image

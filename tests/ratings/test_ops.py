@@ -150,3 +150,11 @@ def test_a_rating_job_is_timed_under_its_method_and_status(cast_votes):
     # A second delivery finds the run done and computes nothing, so it is not timed.
     assert services.rating_run_execute(run_id=run.id, task_id="again") == "done"
     assert timed() == before + 1
+
+
+@pytest.mark.django_db
+def test_newest_published_run_is_one_query(django_assert_num_queries):
+    from ratings.selectors import run_newest_published_at
+
+    with django_assert_num_queries(1):
+        assert run_newest_published_at() is None
