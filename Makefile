@@ -10,7 +10,8 @@ ORACLES := $(VENV)/.oracles-$(HASH)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo test test-core lint typecheck fmt check worker beat bench bench-api faults
+.PHONY: install demo test test-core lint typecheck fmt check worker beat bench bench-api faults \
+	stack stack-down stack-status stack-smoke
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -79,3 +80,29 @@ bench-api: $(STAMP)
 # duplicated. FAULTS_ARGS passes options (see --help).
 faults: $(STAMP)
 	$(BIN)/python bench/faults.py $(FAULTS_ARGS)
+
+# The production-shaped stack on this machine, without Docker (deploy/local.sh): gunicorn with
+# uvicorn workers on http://127.0.0.1:$(STACK_PORT), a Celery worker and beat, against the local
+# PostgreSQL (database arena_stack, created when missing) and Redis (db 0), DEBUG off, JSON logs
+# in .stack/. Set DATABASE_URL, REDIS_URL or STACK_PORT to use others.
+STACK_PORT ?= 8000
+stack: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/arena_stack
+stack: export REDIS_URL ?= redis://127.0.0.1:6379/0
+stack: export STACK_PORT := $(STACK_PORT)
+stack: $(STAMP)
+	bash deploy/ensure_services.sh
+	bash deploy/local.sh up
+
+stack-down:
+	bash deploy/local.sh down
+
+stack-status:
+	bash deploy/local.sh status
+
+# The stack started, voted on, watched and stopped by a test (part of `make test` too), on the
+# test database and a Redis server of its own.
+stack-smoke: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/arena
+stack-smoke: export REDIS_URL ?= redis://127.0.0.1:6379/0
+stack-smoke: $(STAMP)
+	bash deploy/ensure_services.sh
+	$(BIN)/python -m pytest tests/deploy $(PYTEST_ARGS)

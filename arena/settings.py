@@ -9,8 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from arena.env import env_bool, env_int, env_list, env_secret, env_str
+from arena.logconfig import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -80,13 +82,16 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Production hardening (manage.py check --deploy passes with DEBUG=0; a test runs it). Every
 # default follows DEBUG, so the demo works over plain HTTP and a deployment is strict.
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
-CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+# Cookies only over HTTPS outside DEBUG; SECURE_COOKIES=0 (with SECURE_SSL_REDIRECT=0) for a
+# plain-HTTP loopback trial (`make stack`), never behind a public address.
+_SECURE_COOKIES = env_bool("SECURE_COOKIES", not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _SECURE_COOKIES)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _SECURE_COOKIES)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -120,6 +125,12 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# One handler for every logger; LOG_FORMAT=json for log shippers (arena/logconfig.py).
+try:
+    LOGGING = logging_config(env_str("LOG_FORMAT", "text"), env_str("LOG_LEVEL", "INFO"))
+except ValueError as error:
+    raise ImproperlyConfigured(str(error)) from None
+
 # --- Database -------------------------------------------------------------------------------
 DATABASES = {
     "default": dj_database_url.parse(
@@ -128,6 +139,11 @@ DATABASES = {
         conn_health_checks=True,
     ),
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A readiness probe must fail within its timeout, not hang on an unreachable server.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
+        "DATABASE_CONNECT_TIMEOUT", 5
+    )
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "arena.User"
@@ -195,6 +211,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Workers and beat log through LOGGING above (JSON when asked), not Celery's own handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 600)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 660)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -288,3 +306,7 @@ ARENA_RETRY_AFTER_SECONDS = env_int("ARENA_RETRY_AFTER_SECONDS", 5)
 #: The largest API request body in bytes; uploads may be larger (ARENA_API_MAX_UPLOAD_BYTES).
 ARENA_API_MAX_BODY_BYTES = env_int("ARENA_API_MAX_BODY_BYTES", 4 * 1024 * 1024)
 ARENA_API_MAX_UPLOAD_BYTES = env_int("ARENA_API_MAX_UPLOAD_BYTES", 64 * 1024 * 1024)
+#: When set, /metrics answers only a scraper sending `Authorization: Bearer <token>`.
+ARENA_METRICS_TOKEN = env_str("ARENA_METRICS_TOKEN", "")
+#: A Celery worker serves its processes' counters on this port (0: it does not).
+ARENA_WORKER_METRICS_PORT = env_int("ARENA_WORKER_METRICS_PORT", 0)

@@ -10,6 +10,7 @@ from drf_spectacular.views import (
 )
 
 from arena import views
+from ratings import ops
 
 urlpatterns = [
     path("", views.arena_page, name="arena"),
@@ -30,6 +31,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("admin/", admin.site.urls),
+    path("health/", ops.ready, name="health"),
+    path("health/live/", ops.live, name="health-live"),
+    path("metrics", ops.prometheus, name="metrics"),
 ]
 
 handler404 = "arena.api.errors.not_found"

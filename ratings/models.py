@@ -123,7 +123,15 @@ class RatingRun(models.Model):
                 name="rating_run_done_has_result",
             ),
         ]
-        indexes = [models.Index(fields=["leaderboard", "method", "status", "-watermark"])]
+        indexes = [
+            models.Index(fields=["leaderboard", "method", "status", "-watermark"]),
+            # The health endpoint and the metrics read the newest published run on every probe.
+            models.Index(
+                fields=["-finished_at"],
+                condition=Q(status="done"),
+                name="rating_run_newest_done",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.leaderboard} {self.method} @{self.watermark} ({self.status})"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -141,4 +142,14 @@ def judged_votes_for_arena(arena: Arena) -> JudgedVotes:
         outcome=np.array([r[2] for r in rows], dtype=np.int8),
         length_a=np.array([r[5] for r in rows], dtype=np.float64),
         length_b=np.array([r[6] for r in rows], dtype=np.float64),
+    )
+
+
+def run_newest_published_at() -> datetime | None:
+    """When the newest published (done) run finished, over every leaderboard; None before any."""
+    return (
+        RatingRun.objects.filter(status=RatingRun.Status.DONE, finished_at__isnull=False)
+        .order_by("-finished_at")
+        .values_list("finished_at", flat=True)
+        .first()
     )

@@ -15,6 +15,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from arena import metrics
 from arena import selectors as arena_selectors
 from arena.models import Arena
 from ratings import publish, selectors
@@ -220,12 +221,22 @@ def rating_run_execute(*, run_id: int, task_id: str) -> str:
     """Run one rating job and publish it; returns the run's final status.
 
     Idempotent: a done run is left alone, and the result is written in the same UPDATE that
-    marks the run done (guarded by this task's claim), so two deliveries write it once.
+    marks the run done (guarded by this task's claim), so two deliveries write it once. The
+    job's wall time goes to the operators' histogram under its final status.
     """
     if not rating_run_claim(run_id, task_id):
         return RatingRun.objects.get(pk=run_id).status
     run = RatingRun.objects.select_related("leaderboard__arena").get(pk=run_id)
     started = time.perf_counter()
+    status = _run_finish(run, task_id, started)
+    elapsed = time.perf_counter() - started
+    metrics.RATING_JOB_SECONDS.labels(method=run.method, status=status).observe(elapsed)
+    return status
+
+
+def _run_finish(run: RatingRun, task_id: str, started: float) -> str:
+    """Compute a claimed run and store its outcome; returns the run's final status."""
+    run_id = run.pk
     try:
         with _Heartbeat(run_id, task_id):
             result = run_compute(run)

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from arena import access, selectors
+from arena import access, metrics, selectors
 from arena.exceptions import (
     AlreadyVoted,
     ArenaError,
@@ -41,7 +41,6 @@ def outcome_parse(value: object) -> Outcome:
     raise InvalidOutcome
 
 
-@transaction.atomic
 def vote_record(
     *,
     public_id: str,
@@ -58,14 +57,43 @@ def vote_record(
     cap are checked again at vote time (a membership may have ended since the battle was
     served), under a lock per voter and per address so that parallel votes cannot overshoot
     a cap. A judge replaying the same ``idempotency_key`` gets its first vote back and nothing
-    new is written.
+    new is written. Refusals are counted at once, a new vote when its transaction commits.
     """
+    source = _source(voter)
+    try:
+        vote, created = _vote_write(
+            public_id=public_id,
+            voter=voter,
+            outcome=outcome,
+            rationale=rationale,
+            idempotency_key=idempotency_key,
+            now=now,
+        )
+    except ArenaError as error:
+        metrics.votes_refused(source=source, code=error.code)
+        raise
+    if created:
+        metrics.votes_accepted_on_commit(source=source)
+    return vote
+
+
+@transaction.atomic
+def _vote_write(
+    *,
+    public_id: str,
+    voter: Voter,
+    outcome: Outcome,
+    rationale: str,
+    idempotency_key: str | None,
+    now: datetime | None,
+) -> tuple[Vote, bool]:
+    """``vote_record``'s transaction: the vote, and whether it is new (not a replay)."""
     battle = selectors.battle_get_for_voter(public_id=public_id, voter=voter, lock=True)
     now = now or timezone.now()
     existing = getattr(battle, "vote", None)  # read with the lock, in the same query
     replayed = _vote_check(battle.expires_at, existing, idempotency_key, now)
     if replayed is not None:
-        return replayed
+        return replayed, False
     access.voting_check(battle.arena, voter)
     access.cap_check(battle.arena, voter, lock=True)
     revealed = any(
@@ -87,7 +115,11 @@ def vote_record(
         vote.save(force_insert=True)
     except IntegrityError:
         raise AlreadyVoted from None
-    return vote
+    return vote, True
+
+
+def _source(voter: Voter) -> str:
+    return (Vote.Source.JUDGE if voter.is_judge else Vote.Source.CROWD).value
 
 
 def _vote_check(
@@ -115,7 +147,7 @@ def _vote_fields(
     """A new vote's columns besides its battle, by attribute name."""
     return {
         "outcome": int(outcome),
-        "source": (Vote.Source.JUDGE if voter.is_judge else Vote.Source.CROWD).value,
+        "source": _source(voter),
         "voter_kind": voter_kind.value,
         "user_id": voter.user.pk if voter.user else None,
         "session_key": voter.session_key,
@@ -168,7 +200,6 @@ def _batch_rows(
     return rows
 
 
-@transaction.atomic
 def votes_record_batch(
     *, voter: Voter, verdicts: Sequence[Verdict], now: datetime | None = None
 ) -> int:
@@ -176,11 +207,23 @@ def votes_record_batch(
 
     The battles are locked in id order in one query (two batches cannot deadlock) and the votes
     sent with one COPY. A refused item raises BatchItemInvalid with its index; the transaction
-    then records nothing of the batch. Returns the number of votes recorded.
+    then records nothing of the batch, and every verdict of it counts as refused. Returns the
+    number of votes recorded.
     """
+    try:
+        recorded = _votes_write_batch(voter=voter, verdicts=verdicts, now=now or timezone.now())
+    except ArenaError as error:
+        code = error.item_code if isinstance(error, BatchItemInvalid) else error.code
+        metrics.votes_refused(source=_source(voter), code=code, n=max(len(verdicts), 1))
+        raise
+    metrics.votes_accepted_on_commit(source=_source(voter), n=recorded)
+    return recorded
+
+
+@transaction.atomic
+def _votes_write_batch(*, voter: Voter, verdicts: Sequence[Verdict], now: datetime) -> int:
     if voter.judge is None:
         raise InvalidRequest("Only judges submit verdicts in batches.")
-    now = now or timezone.now()
     battles = selectors.battles_lock_for_judge(
         judge=voter.judge, public_ids=[v.public_id for v in verdicts]
     )
