@@ -25,6 +25,10 @@ from ratings.core.types import (
     RankIntervals,
 )
 
+#: More votes than this count as "out of reach"; also keeps the figure a 64-bit integer, which
+#: the live-update channel layer (msgpack) requires.
+OUT_OF_REACH = 10**9
+
 
 def simultaneous_intervals(
     data: Comparisons | PairCounts,
@@ -100,7 +104,8 @@ def votes_to_separate(
 
     The interval of a difference shrinks like ``1/√N`` with ``N`` votes spread as so far; the
     pair separates when ``z·sd(s_i − s_j)·√(N/N')`` falls below ``|s_i − s_j|``, so
-    ``N' = N·z²·var/d²``. Zero when already separated, None when the two are equal.
+    ``N' = N·z²·var/d²``. Zero when already separated; None when the two are equal or more
+    than :data:`OUT_OF_REACH` votes would be needed (no realistic number separates them).
     """
     z = float(norm.ppf(0.5 + level / 2.0))
     order = np.argsort(-fit.scores, kind="stable")
@@ -108,10 +113,7 @@ def votes_to_separate(
     for i, j in itertools.pairwise(order):
         d = float(fit.scores[i] - fit.scores[j])
         var = float(covariance[i, i] + covariance[j, j] - 2.0 * covariance[i, j])
-        if d <= 0.0:
-            more = None
-        else:
-            needed = n_votes * z * z * max(var, 0.0) / (d * d)
-            more = max(0, int(np.ceil(needed - n_votes)))
+        needed = n_votes * z * z * max(var, 0.0) / (d * d) if d > 0.0 else np.inf
+        more = None if needed - n_votes > OUT_OF_REACH else max(0, int(np.ceil(needed - n_votes)))
         out.append((fit.names[i], fit.names[j], more))
     return out

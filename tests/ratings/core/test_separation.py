@@ -114,3 +114,17 @@ def test_ko_arena_rank_intervals_and_leader_group(shared_data: Path):
     assert np.all(ranks.upper >= 1)
     assert np.all(ranks.lower <= len(c.names))
     assert np.all(ranks.upper <= ranks.lower)
+
+
+def test_pairs_out_of_reach_have_no_figure_rather_than_an_astronomical_one():
+    from ratings.core.separation import OUT_OF_REACH
+    from ratings.core.types import BradleyTerryResult
+
+    fit = BradleyTerryResult(
+        names=("x", "y", "z"), scores=np.array([1e-9, 0.0, -1.0]), n_iter=1, converged=True
+    )
+    cov = np.eye(3) * 0.5
+    (_, _, tiny), (_, _, clear) = votes_to_separate(fit, cov, 2)
+    assert tiny is None  # 1e-9 apart: about 1e18 votes, out of reach
+    assert clear is not None
+    assert clear < OUT_OF_REACH
