@@ -22,9 +22,8 @@ from numpy.typing import NDArray
 from scipy.optimize import minimize
 from scipy.sparse import csr_matrix
 
-from ratings.core.affinity import DEFAULT_SIGMA2
+from ratings.core.affinity import DEFAULT_SIGMA2, WORKERS
 from ratings.core.equilibrium import (
-    WORKERS,
     EquilibriumResult,
     GameReference,
     Reference,
