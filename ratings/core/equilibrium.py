@@ -32,6 +32,7 @@ from ratings.core.types import FloatArray
 
 Reference = Literal["affinity", "uniform"]
 REFERENCES: tuple[str, ...] = ("affinity", "uniform")
+_FLOOR_EXPONENT = -690.0  # exp(-690) ~ 1e-300: below it a softmax mass is set to 0
 _BLOCK = 1 << 20  # payoff elements per block: a block stays in cache
 
 
@@ -144,6 +145,11 @@ def blocks(n_prompts: int, n_items: int) -> Iterator[slice]:
 
 
 def softmax(logits: FloatArray) -> FloatArray:
-    """A numerically safe softmax of a vector."""
-    e = np.exp(logits - logits.max())
+    """A numerically safe softmax of a vector; masses below ``1e-300`` are exactly 0.
+
+    Subnormal masses would change nothing but slow down every product they enter.
+    """
+    shifted = logits - logits.max()
+    e = np.exp(np.maximum(shifted, _FLOOR_EXPONENT))
+    e[shifted < _FLOOR_EXPONENT] = 0.0
     return np.asarray(e / e.sum(), dtype=np.float64)

@@ -56,6 +56,8 @@ class _Block:
     prompt_model: FloatArray
 
 
+_FLOOR_EXPONENT = -700.0
+
 #: The side of the square that sizes a block of the k <= r triangle (about a million entries).
 _TRI_BLOCK = 71
 
@@ -127,6 +129,9 @@ class _Dual:
         e += shift
         top = float(e.max())
         e -= top
+        # Weights below exp(-700) of the largest cannot matter; as subnormal numbers they would
+        # slow every later sum over the block many times over.
+        np.maximum(e, _FLOOR_EXPONENT, out=e)
         np.exp(e, out=e)
         columns = e.sum(axis=0)
         return _Block(
