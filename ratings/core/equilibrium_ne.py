@@ -39,7 +39,7 @@ from ratings.core.winprob import WinProbabilities
 
 _MIN_STEP = 1e-10
 _CONVERGED = 1e-11  # corrector: largest change of a probability counted as converged
-_ROUGH = 1e-8  # ... between anchors, where only the path's shape matters
+_ROUGH = 1e-6  # ... between anchors, where only the path's shape matters
 _MAX_NEWTON = 8
 _EASY_NEWTON = 3
 _DRIFT = 0.5  # largest corrector move, relative to the step, before a step is refused

@@ -94,7 +94,10 @@ class Passes:
         ``keep`` must hold every model of non-negligible mass; by default, exactly those.
         """
         need = np.flatnonzero(x > NEGLIGIBLE) if keep is None else keep
-        if not np.isin(need, self._kept).all() or need.size < _SHRINK * self._kept.size:
+        # The polish's small supports (``keep``) reuse the branch's columns rather than shrink
+        # them, since the branch returns to them.
+        shrink = keep is None and need.size < _SHRINK * self._kept.size
+        if shrink or not np.isin(need, self._kept).all():
             self._gather(np.union1d(need, np.flatnonzero(x > NEGLIGIBLE)))
         self.n_passes += 1
         kept = self._kept
