@@ -102,11 +102,19 @@ game = WinProbabilities(
     prompt_names=tuple(f"prompt-{p}" for p in range(n_p)),
     payoff=payoff, alpha=0.0, prior="half", n_votes=np.zeros(m), prompt_votes=np.zeros(n_p),
 )
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def peak_kb():
+    # VmHWM belongs to this program's own address space; ru_maxrss can carry the peak of the
+    # process that started this one
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(l.split()[1]) for l in status if l.startswith("VmHWM:"))
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = peak_kb()
 wall, cpu = time.perf_counter(), time.process_time()
 result = solve(game)
 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = peak_kb()
 print(json.dumps({
     "core": ratings.core.__file__,
     "seconds": round(wall, 2), "cpu_seconds": round(cpu, 2),

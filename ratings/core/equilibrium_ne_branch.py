@@ -76,6 +76,7 @@ class Passes:
         self._square = np.abs(payoff)
 
     def _gather(self, keep: IntArray) -> None:
+        del self._square  # |A| of the old columns is not needed to gather: free it first
         if keep.size == self.n_items:
             self._columns, self._square = self.payoff, np.abs(self.payoff)
         else:
