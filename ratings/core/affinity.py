@@ -127,8 +127,10 @@ def prompt_sq_distances(payoff: NDArray[np.floating]) -> FloatArray:
         return gram
 
     shares = [chunks[i::WORKERS] for i in range(min(WORKERS, len(chunks)))]
+    upper_gram = np.zeros((n_p, n_p))
     with ThreadPoolExecutor(max_workers=max(1, len(shares))) as pool:
-        upper_gram = np.sum(list(pool.map(gram_of, shares)), axis=0) if shares else 0.0
+        for part in pool.map(gram_of, shares):
+            upper_gram += part
     diagonal = np.asarray(flat[:, :: m + 1], dtype=np.float64)  # zero for an antisymmetric A
     gram = 2.0 * upper_gram + diagonal @ diagonal.T
     return _gram_to_sq_dist(np.asarray(gram, dtype=np.float64), m * m)
