@@ -10,8 +10,8 @@ ORACLES := $(VENV)/.oracles-$(HASH)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo test test-core lint typecheck fmt check worker beat bench bench-api faults \
-	stack stack-down stack-status stack-smoke
+.PHONY: install demo test test-core lint typecheck fmt check worker beat bench bench-equilibrium \
+	bench-api faults stack stack-down stack-status stack-smoke
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,8 +64,13 @@ beat: $(STAMP)
 	$(BIN)/celery -A arena beat --loglevel=info
 
 bench: $(ORACLES)
-	$(BIN)/python -m ratings bench
+	$(BIN)/python -m ratings bench $(BENCH_ARGS)
 	$(MAKE) bench-api
+
+# Only the equilibrium solvers, beside those of a baseline revision in the same run
+# (BENCH_EQUILIBRIUM_ARGS, e.g. --equilibrium-baseline REF --equilibrium-repeat 3).
+bench-equilibrium: $(STAMP)
+	$(BIN)/python -m ratings bench --equilibrium-only $(BENCH_EQUILIBRIUM_ARGS)
 
 # The judge API under load: gunicorn and PostgreSQL (a fresh database arena_bench, or
 # BENCH_DATABASE_URL), verdicts sent from a loopback client; prints the figures and checks that

@@ -61,6 +61,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="runs of each of this project's timings; the median is reported",
     )
     parser.add_argument("--skip-arena-rank", action="store_true", help="time this project only")
+    group = parser.add_argument_group("equilibrium solvers (ratings.bench_equilibrium)")
+    group.add_argument(
+        "--equilibrium-only",
+        action="store_true",
+        help="time only the equilibrium solvers (NE and CCE on synthetic specialists)",
+    )
+    group.add_argument(
+        "--equilibrium-baseline",
+        default="main",
+        metavar="REF",
+        help="git revision whose equilibrium solvers are timed beside this tree's, in the same "
+        "run and on the same games ('' for none; default: main)",
+    )
+    group.add_argument(
+        "--equilibrium-repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="solves per case and side; the fastest is reported (default: 1)",
+    )
 
 
 def synthetic_votes(
@@ -181,6 +201,9 @@ def _arena_rank(votes: Comparisons, rounds: int) -> dict[str, Any] | None:
 
 def run_from_args(args: argparse.Namespace) -> int:
     """Run the benchmark; status 1 when an accuracy check fails."""
+    if args.equilibrium_only:
+        _run_equilibrium_bench(args)
+        return 0
     rng = np.random.default_rng(args.seed)
     votes, _ = synthetic_votes(args.votes, args.competitors, ties=args.ties, rng=rng)
     print(
@@ -212,7 +235,7 @@ def run_from_args(args: argparse.Namespace) -> int:
         summary["ok"] = summary["ok"] and summary["max_diff_vs_arena_rank"] < ARENA_RANK_TOLERANCE
     summary["targets"] = _targets(summary)
     print(json.dumps(summary))
-    _run_equilibrium_bench()
+    _run_equilibrium_bench(args)
     return 0 if summary["ok"] else 1
 
 
@@ -257,9 +280,9 @@ def _targets(summary: dict[str, Any]) -> dict[str, bool]:
     return met
 
 
-def _run_equilibrium_bench() -> None:
+def _run_equilibrium_bench(args: argparse.Namespace) -> None:
     try:
         from ratings import bench_equilibrium  # type: ignore[attr-defined,unused-ignore]
     except ImportError:
         return
-    bench_equilibrium.run()
+    bench_equilibrium.run(args.equilibrium_baseline or None, args.equilibrium_repeat)

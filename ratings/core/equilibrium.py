@@ -6,14 +6,13 @@ model ``r``. Payoffs: king ``A[p, k, r]``, rebel ``-A[p, k, r]``, prompt ``|A[p,
 are king ratings. Every rating is ``<= 0`` up to the solver tolerance: 0 means the equilibrium
 plays the action, ``-0.1`` means that playing it would lose 0.1 of expected win-rate margin
 against the equilibrium. The solvers are in :mod:`ratings.core.equilibrium_ne` (Nash, limiting
-logit equilibrium) and :mod:`ratings.core.equilibrium_cce` (coarse correlated, min-KL).
+logit equilibrium; its branch and polish in ``equilibrium_ne_branch`` and
+``equilibrium_ne_polish``) and :mod:`ratings.core.equilibrium_cce` (coarse correlated, min-KL).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
@@ -33,9 +32,8 @@ from ratings.core.types import FloatArray
 
 Reference = Literal["affinity", "uniform"]
 REFERENCES: tuple[str, ...] = ("affinity", "uniform")
+_FLOOR_EXPONENT = -690.0  # exp(-690) ~ 1e-300: below it a softmax mass is set to 0
 _BLOCK = 1 << 20  # payoff elements per block: a block stays in cache
-#: Threads for blocked passes over the payoff tensor (numpy's loops release the GIL).
-WORKERS = max(1, min(2, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,58 +144,12 @@ def blocks(n_prompts: int, n_items: int) -> Iterator[slice]:
         yield slice(start, min(n_prompts, start + step))
 
 
-def model_pass(
-    payoff: NDArray[np.floating],
-    x: FloatArray,
-    z: FloatArray,
-    abs_payoff: NDArray[np.floating] | None = None,
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """One pass over ``A`` at a symmetric profile: ``A_p x``, ``|A_p| x`` and ``sum_p z_p A_p``.
-
-    Parameters
-    ----------
-    payoff : ndarray, shape (n_prompts, n_items, n_items)
-        The payoff tensor ``A``.
-    x : ndarray, shape (n_items,)
-        The model (king = rebel) strategy.
-    z : ndarray, shape (n_prompts,)
-        The prompt strategy.
-    abs_payoff : ndarray, optional
-        ``|A|``, if the caller keeps it (saves recomputing it block by block).
-
-    Returns
-    -------
-    b : ndarray, shape (n_prompts, n_items)
-        ``b[p] = A[p] @ x``.
-    c : ndarray, shape (n_prompts, n_items)
-        ``c[p] = |A[p]| @ x``.
-    mean : ndarray, shape (n_items, n_items)
-        ``sum_p z[p] A[p]``.
-
-    References
-    ----------
-    Liu et al., arXiv:2502.20170.
-    """
-    n_p, m, _ = payoff.shape
-    b = np.empty((n_p, m))
-    c = np.empty((n_p, m))
-
-    def one(s: slice) -> FloatArray:
-        block = np.asarray(payoff[s], dtype=np.float64)
-        b[s] = block @ x
-        c[s] = (np.abs(block) if abs_payoff is None else abs_payoff[s]) @ x
-        return np.asarray(np.tensordot(z[s], block, 1), dtype=np.float64)
-
-    spans = list(blocks(n_p, m))
-    if len(spans) == 1:
-        return b, c, one(spans[0])
-    # numpy releases the GIL in its loops: blocks run in parallel on threads
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        mean = np.sum(list(pool.map(one, spans)), axis=0)
-    return b, c, np.asarray(mean, dtype=np.float64)
-
-
 def softmax(logits: FloatArray) -> FloatArray:
-    """A numerically safe softmax of a vector."""
-    e = np.exp(logits - logits.max())
+    """A numerically safe softmax of a vector; masses below ``1e-300`` are exactly 0.
+
+    Subnormal masses would change nothing but slow down every product they enter.
+    """
+    shifted = logits - logits.max()
+    e = np.exp(np.maximum(shifted, _FLOOR_EXPONENT))
+    e[shifted < _FLOOR_EXPONENT] = 0.0
     return np.asarray(e / e.sum(), dtype=np.float64)

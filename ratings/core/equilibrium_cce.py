@@ -22,9 +22,8 @@ from numpy.typing import NDArray
 from scipy.optimize import minimize
 from scipy.sparse import csr_matrix
 
-from ratings.core.affinity import DEFAULT_SIGMA2
+from ratings.core.affinity import DEFAULT_SIGMA2, WORKERS
 from ratings.core.equilibrium import (
-    WORKERS,
     EquilibriumResult,
     GameReference,
     Reference,
@@ -56,6 +55,8 @@ class _Block:
     columns: FloatArray
     prompt_model: FloatArray
 
+
+_FLOOR_EXPONENT = -700.0
 
 #: The side of the square that sizes a block of the k <= r triangle (about a million entries).
 _TRI_BLOCK = 71
@@ -128,6 +129,9 @@ class _Dual:
         e += shift
         top = float(e.max())
         e -= top
+        # Weights below exp(-700) of the largest cannot matter; as subnormal numbers they would
+        # slow every later sum over the block many times over.
+        np.maximum(e, _FLOOR_EXPONENT, out=e)
         np.exp(e, out=e)
         columns = e.sum(axis=0)
         return _Block(
