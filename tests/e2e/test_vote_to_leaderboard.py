@@ -128,8 +128,8 @@ def test_votes_need_no_redis_and_the_board_catches_up_after_it_returns(arena_set
         started = time.monotonic()
         cast_vote(client, stack.url, "B")
         elapsed = time.monotonic() - started
-        # The vote path never touches Redis; a generous bound still catches a blocking retry loop.
-        assert elapsed < 3.0, f"a vote took {elapsed:.2f} s with Redis down"
+        print(f"a vote with Redis down took {elapsed:.3f} s")
+        assert elapsed < 1.0, f"a vote took {elapsed:.2f} s with Redis down"
         assert Vote.objects.count() == 2
         stack.start_redis()
         pushed = listen(stack, lambda m: m.get("method") == "bt" and m.get("n_votes") == 2, 90)
