@@ -20,8 +20,7 @@ import numpy as np
 import scipy.linalg
 from scipy.special import expit
 
-from ratings.core.errors import DisconnectedComparisonsError
-from ratings.core.pairs import aggregate, components, laplacian
+from ratings.core.pairs import aggregate, components, laplacian, require_connected
 from ratings.core.types import (
     ELO_PER_LOG_UNIT,
     BradleyTerryResult,
@@ -100,13 +99,7 @@ def _choose_l2(table: PairCounts, games: FloatArray, points: FloatArray, l2: flo
     i, j = table.pair_i[played], table.pair_j[played]
     if l2 is not None and l2 > 0:
         return float(l2)
-    labels = components(table.n_items, i, j)
-    if labels.max(initial=0) > 0:
-        groups = [
-            [table.names[m] for m in np.flatnonzero(labels == g)]
-            for g in range(int(labels.max()) + 1)
-        ]
-        raise DisconnectedComparisonsError(sorted(groups, key=len, reverse=True))
+    require_connected(table.names, i, j)
     if l2 is not None:
         return 0.0
     strong = components(

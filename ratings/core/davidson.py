@@ -15,8 +15,8 @@ import numpy as np
 import scipy.linalg
 from scipy.stats import norm
 
-from ratings.core.errors import ConvergenceError, DisconnectedComparisonsError
-from ratings.core.pairs import components
+from ratings.core.errors import ConvergenceError
+from ratings.core.pairs import require_connected
 from ratings.core.types import Comparisons, FloatArray, IntArray, Outcome
 
 _MIN_STEP = 1e-8
@@ -148,11 +148,7 @@ def davidson(
         raise ValueError(f"both_bad must be 'tie' or 'drop', not {both_bad!r}")
     pairs = _pairs(comparisons, both_bad=both_bad)
     n = comparisons.n_items
-    labels = components(n, pairs.i, pairs.j)
-    if labels.max(initial=0) > 0:
-        names = comparisons.names
-        groups = [[names[k] for k in np.flatnonzero(labels == g)] for g in range(labels.max() + 1)]
-        raise DisconnectedComparisonsError(sorted(groups, key=len, reverse=True))
+    require_connected(comparisons.names, pairs.i, pairs.j)
     if pairs.ties.sum() == 0 or (pairs.wins_i + pairs.wins_j).sum() == 0:
         raise ConvergenceError("the Davidson model needs both ties and decisive verdicts")
     theta = np.zeros(n + 1)

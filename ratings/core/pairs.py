@@ -11,6 +11,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from ratings.core.errors import DisconnectedComparisonsError
 from ratings.core.types import Comparisons, FloatArray, IntArray, PairCounts
 
 _DENSE_KEY_LIMIT = 1 << 24
@@ -97,6 +98,17 @@ def components(
     graph = coo_matrix((np.ones(src.shape[0]), (src, dst)), shape=(n_items, n_items))
     _, labels = connected_components(graph, directed=strong, connection="strong")
     return labels.astype(np.intp)
+
+
+def require_connected(names: tuple[str, ...], pair_i: IntArray, pair_j: IntArray) -> None:
+    """Raise DisconnectedComparisonsError, naming the groups, when some competitors never met
+    the others even indirectly: their ratings could not be put on one scale."""
+    labels = components(len(names), pair_i, pair_j)
+    if labels.max(initial=0) > 0:
+        groups = [
+            [names[m] for m in np.flatnonzero(labels == g)] for g in range(int(labels.max()) + 1)
+        ]
+        raise DisconnectedComparisonsError(sorted(groups, key=len, reverse=True))
 
 
 def laplacian(n: int, i: IntArray, j: IntArray, h: FloatArray) -> FloatArray:

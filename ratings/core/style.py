@@ -15,8 +15,7 @@ import scipy.linalg
 from scipy.special import expit
 from scipy.stats import norm
 
-from ratings.core.errors import DisconnectedComparisonsError
-from ratings.core.pairs import components
+from ratings.core.pairs import require_connected
 from ratings.core.types import BradleyTerryResult, Comparisons, FloatArray, Intervals
 
 _TRUST = 0.1
@@ -104,12 +103,7 @@ def style_bradley_terry(
     c, z = comparisons.subset(keep), z[keep]
     n, m = c.n_items, z.shape[1]
     if l2 == 0:
-        labels = components(n, c.a, c.b)
-        if labels.max(initial=0) > 0:
-            groups = [
-                [c.names[k] for k in np.flatnonzero(labels == g)] for g in range(labels.max() + 1)
-            ]
-            raise DisconnectedComparisonsError(sorted(groups, key=len, reverse=True))
+        require_connected(c.names, c.a, c.b)
     active = z.std(axis=0) > 0 if z.shape[0] else np.zeros(m, dtype=bool)
     theta, n_iter, converged = _newton(c, z[:, active], l2=l2, tol=tol, max_iter=max_iter)
     beta = np.zeros(m)
