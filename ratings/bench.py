@@ -47,6 +47,11 @@ TARGETS = {
 }
 
 
+#: The commit whose equilibrium solvers the benchmark times beside the current ones: the last
+#: one before the NE speed-up, so that the printed speed-up is against the code it replaced.
+EQUILIBRIUM_BASELINE = "f19629a"
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of the ``bench`` subcommand."""
     parser.add_argument("--votes", type=int, default=1_000_000, help="number of votes")
@@ -69,10 +74,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--equilibrium-baseline",
-        default="main",
+        default=EQUILIBRIUM_BASELINE,
         metavar="REF",
         help="git revision whose equilibrium solvers are timed beside this tree's, in the same "
-        "run and on the same games ('' for none; default: main)",
+        f"run and on the same games ('' for none; default: {EQUILIBRIUM_BASELINE}, the solvers "
+        "before their speed-up)",
     )
     group.add_argument(
         "--equilibrium-repeat",
