@@ -17,12 +17,13 @@ def shingles(text: str, k: int = 3) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + k]) for i in range(len(words) - k + 1)}
 
 
+def _jaccard(a: set[tuple[str, ...]], b: set[tuple[str, ...]]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
 def text_similarity(x: str, y: str) -> float:
     """Jaccard similarity of word 3-gram sets: 1 for the same text, near 0 for unrelated ones."""
-    a, b = shingles(x), shingles(y)
-    if not a and not b:
-        return 1.0
-    return len(a & b) / len(a | b)
+    return _jaccard(shingles(x), shingles(y))
 
 
 def mean_pairwise_similarity(texts: list[str]) -> float | None:
@@ -31,4 +32,4 @@ def mean_pairwise_similarity(texts: list[str]) -> float | None:
     pairs = list(itertools.combinations(sets, 2))
     if not pairs:
         return None
-    return sum(len(a & b) / len(a | b) if a or b else 1.0 for a, b in pairs) / len(pairs)
+    return sum(_jaccard(a, b) for a, b in pairs) / len(pairs)

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ports import free_port  # bench/ is on sys.path when run as a script
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/arena_bench"
 OUTCOMES = ("A", "B", "TIE", "BOTH_BAD")
@@ -86,12 +88,6 @@ def seed(n_battles: int, n_competitors: int = 8, n_prompts: int = 40) -> tuple[s
         battles = battles_serve(arena=arena, voter=Voter(judge=judge), count=100)
         ids.extend(b.public_id for b in battles)
     return secret, ids[:n_battles]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def server_start(url: str, port: int, workers: int, threads: int) -> subprocess.Popen[bytes]:

@@ -325,7 +325,7 @@ def _honest_ranks(comparisons: Comparisons, fit: BradleyTerryResult) -> dict[str
     the bootstrap's seed.
     """
     cov = covariance(comparisons, fit)
-    ranks = simultaneous_ranks(simultaneous_intervals(comparisons, fit))
+    ranks = simultaneous_ranks(simultaneous_intervals(comparisons, fit, cov=cov))
     wins = win_probability_intervals(fit, cov)
     return {
         "win_probability_intervals": {

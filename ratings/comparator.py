@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 
 from arena import selectors as arena_selectors
-from arena.exceptions import ArenaError
 from arena.models import Arena
 from arena.textsim import text_similarity
 from ratings.core.headtohead import (
@@ -17,15 +16,10 @@ from ratings.core.headtohead import (
     head_to_head_by,
     outcome_by_length_difference,
 )
+from ratings.exceptions import SameCompetitor
 
 EXCERPT = 300
 MAX_RATIONALES = 50
-
-
-class SameCompetitor(ArenaError):
-    status = 400
-    code = "same_competitor"
-    default_message = "Pick two different competitors."
 
 
 def _excerpt(text: str) -> str:

@@ -15,3 +15,9 @@ class NotComputedYet(ArenaError):
     status = 404
     code = "not_computed_yet"
     default_message = "This leaderboard has no published run yet; try again in a moment."
+
+
+class SameCompetitor(ArenaError):
+    status = 400
+    code = "same_competitor"
+    default_message = "Pick two different competitors."

@@ -13,16 +13,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.linalg import LinAlgWarning
 
 from ratings.core.errors import RatingError
-from ratings.core.judges import JudgedVotes, judge_report
-from ratings.report import judge_report_json
+from ratings.core.judges import JudgedVotes
+from ratings.report import judge_report_of
 from ratings.votefile import WINNERS, VoteFileError, VoteFilter, iter_records
 
 EXIT_USAGE = 2
@@ -111,10 +109,7 @@ def run_from_args(args: argparse.Namespace) -> int:
         votes = read_judged_votes(args.votes, per_voter=args.per_voter, where=where or None)
         if votes.a.size == 0:
             raise ValueError(f"{args.votes}: no votes left after filtering")
-        with warnings.catch_warnings():
-            # Small judges give ill-conditioned style fits; their non-convergence is a note.
-            warnings.simplefilter("ignore", LinAlgWarning)
-            out = judge_report_json(judge_report(votes))
+        out = judge_report_of(votes)
     except (VoteFileError, RatingError, OSError, ValueError) as exc:
         print(f"python -m ratings judges: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return EXIT_USAGE

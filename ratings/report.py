@@ -6,13 +6,15 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.linalg import LinAlgWarning
 
-from ratings.core.judges import JudgeReport
+from ratings.core.judges import JudgedVotes, JudgeReport, judge_report
 
 
 def competitor_rows(
@@ -134,3 +136,14 @@ def judge_report_json(report: JudgeReport) -> dict[str, Any]:
             for g in report.agreement
         ],
     }
+
+
+def judge_report_of(votes: JudgedVotes) -> dict[str, Any]:
+    """The judge report of these votes as the command, the page and the API show it.
+
+    Judges with few votes give ill-conditioned style fits; their length coefficient is then
+    None with a note, so scipy's warnings about them are not repeated on the console.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LinAlgWarning)
+        return judge_report_json(judge_report(votes))

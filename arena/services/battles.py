@@ -86,14 +86,17 @@ def battles_serve(
         category=restrict.category,
         competitor_ids=restrict.competitor_ids,
     )
-    battles = _twins(arena, voter, restrict, rng, count, created)
+    battles = _twins(
+        arena=arena, voter=voter, restrict=restrict, rng=rng, count=count, created=created
+    )
     choices = _pairs_draw(answered, selectors.pair_vote_counts(arena), rng, count - len(battles))
     battles += [_battle_new(arena, voter, answered, choice, created) for choice in choices]
     Battle.objects.bulk_create(battles)
     return selectors.battles_with_content([b.pk for b in battles])
 
 
-def _twins(  # noqa: PLR0917 - a private helper of battles_serve, called once
+def _twins(
+    *,
     arena: Arena,
     voter: Voter,
     restrict: BattleFilter,

@@ -15,7 +15,7 @@ import numpy as np
 from scipy.special import expit
 from scipy.stats import norm
 
-from ratings.core.intervals import normal_intervals, rank_intervals
+from ratings.core.intervals import covariance, rank_intervals
 from ratings.core.types import (
     BradleyTerryResult,
     Comparisons,
@@ -36,8 +36,12 @@ def simultaneous_intervals(
     *,
     level: float = 0.95,
     kind: str = "sandwich",
+    cov: FloatArray | None = None,
 ) -> Intervals:
-    """Bonferroni intervals that cover every score at once with probability ≥ ``level``.
+    """Bonferroni intervals that cover every centred score at once with probability ≥ ``level``.
+
+    ``cov`` is the scores' covariance when the caller has it already (else :func:`covariance`
+    of ``kind``).
 
     References
     ----------
@@ -46,12 +50,14 @@ def simultaneous_intervals(
     """
     if not 0.0 < level < 1.0:
         raise ValueError("need 0 < level < 1")
+    cov = covariance(data, fit, kind=kind) if cov is None else cov
     per_item = 1.0 - (1.0 - level) / max(len(fit.names), 1)
-    found = normal_intervals(data, fit, kind=kind, level=per_item)
+    half = float(norm.ppf(0.5 + per_item / 2.0)) * np.sqrt(np.maximum(np.diag(cov), 0.0))
+    centre = fit.scores - fit.scores.mean()
     return Intervals(
-        names=found.names,
-        low=found.low,
-        high=found.high,
+        names=fit.names,
+        low=centre - half,
+        high=centre + half,
         method=f"{kind}-bonferroni",
         level=level,
     )

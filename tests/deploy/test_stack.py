@@ -8,7 +8,6 @@ of any of the stack's process groups behind.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
@@ -20,12 +19,11 @@ from typing import Any
 
 import httpx
 import pytest
-import websockets
 from prometheus_client.parser import text_string_to_metric_families
 
 from arena.models import Judge, Vote
 from tests.arena.api_helpers import key_for
-from tests.e2e.stack import BIN, ROOT, Stack, database_url, free_port
+from tests.e2e.stack import BIN, ROOT, Stack, board_push, database_url, free_port
 from tests.e2e.test_vote_to_leaderboard import cast_vote
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -74,24 +72,6 @@ def local_sh(command: str, env: dict[str, str], timeout: float) -> subprocess.Co
         timeout=timeout,
         check=False,
     )
-
-
-async def _board_push(base: str, want: Any, timeout: float) -> dict[str, Any]:
-    url = base.replace("http://", "ws://") + "/ws/a/main/boards/all/"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            async with websockets.connect(url, origin=base) as socket:
-                while True:
-                    left = max(deadline - time.monotonic(), 0.1)
-                    message = json.loads(await asyncio.wait_for(socket.recv(), left))
-                    if want(message):
-                        return message
-        except (websockets.InvalidStatus, ConnectionError, OSError):
-            await asyncio.sleep(0.5)
-        except TimeoutError:
-            break
-    raise AssertionError(f"no matching leaderboard push in {timeout} s")
 
 
 def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -167,9 +147,7 @@ def _exercise(base: str, env: dict[str, str], judge_key: str, stack_dir: Path) -
 
     n_votes = Vote.objects.count()
     assert n_votes == 6
-    pushed = asyncio.run(
-        _board_push(base, lambda m: m.get("method") == "bt" and m.get("n_votes") == n_votes, 45)
-    )
+    pushed = board_push(base, lambda m: m.get("method") == "bt" and m.get("n_votes") == n_votes)
     assert pushed["watermark"] == Vote.objects.latest("id").id
 
     health = httpx.get(base + "/health/", timeout=5)

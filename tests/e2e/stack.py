@@ -6,10 +6,11 @@ server of the test's own (so a test may stop and restart it without touching any
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,29 +19,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pytest
+import websockets
 from django.conf import settings
+
+from bench.ports import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
 
 
 def database_url() -> str:
@@ -198,3 +186,27 @@ def running_stack(tmp: Path, *, worker: bool = True, beat: bool = True) -> Itera
         yield stack
     finally:
         stack.stop_all()
+
+
+async def _board_push(base: str, want: Any, timeout: float) -> dict[str, Any]:
+    url = base.replace("http://", "ws://") + "/ws/a/main/boards/all/"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            async with websockets.connect(url, origin=base) as ws:
+                while time.monotonic() < deadline:
+                    left = max(deadline - time.monotonic(), 0.1)
+                    message = json.loads(await asyncio.wait_for(ws.recv(), left))
+                    if want(message):
+                        return message
+        except (websockets.InvalidStatus, ConnectionError, OSError):
+            await asyncio.sleep(0.5)
+        except TimeoutError:
+            break
+    raise AssertionError(f"no matching leaderboard push in {timeout} s")
+
+
+def board_push(base: str, want: Any, timeout: float = 45.0) -> dict[str, Any]:
+    """The first push on the main arena's ``all`` board that ``want`` accepts, connecting (and
+    reconnecting until the board exists) to the site at ``base``; AssertionError on timeout."""
+    return asyncio.run(_board_push(base, want, timeout))

@@ -6,8 +6,6 @@ Redis of the test's own; a real websocket client listens to the leaderboard.
 
 from __future__ import annotations
 
-import asyncio
-import json
 import re
 import time
 from pathlib import Path
@@ -15,11 +13,10 @@ from typing import Any
 
 import httpx
 import pytest
-import websockets
 
 from arena.models import Vote
 from ratings.models import Leaderboard, RatingRun
-from tests.e2e.stack import Stack, running_stack
+from tests.e2e.stack import Stack, board_push, running_stack
 from tests.ratings.direct import direct_bt_ratings
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -38,28 +35,10 @@ def cast_vote(client: httpx.Client, base: str, outcome: str = "A") -> None:
     assert 'id="vote-recorded"' in response.text
 
 
-async def _listen(stack: Stack, want: Any, timeout: float) -> dict[str, Any]:
-    """Connect to the board's websocket (retrying until the board exists) until ``want``."""
-    url = f"ws://127.0.0.1:{stack.web_port}/ws/a/main/boards/all/"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            async with websockets.connect(url, origin=stack.url) as socket:
-                while time.monotonic() < deadline:
-                    left = deadline - time.monotonic()
-                    message = json.loads(await asyncio.wait_for(socket.recv(), max(left, 0.1)))
-                    if want(message):
-                        return message
-        except (websockets.InvalidStatus, ConnectionError, OSError):
-            await asyncio.sleep(0.5)
-        except TimeoutError:
-            break
-    raise AssertionError(f"no matching leaderboard push in {timeout} s")
-
-
 def listen(stack: Stack, want: Any, timeout: float = 45.0) -> dict[str, Any]:
+    """The first push on the main board that ``want`` accepts; the stack's logs on a timeout."""
     try:
-        return asyncio.run(_listen(stack, want, timeout))
+        return board_push(stack.url, want, timeout)
     except AssertionError:
         print(
             "worker:", stack.log("worker"), "\nbeat:", stack.log("beat"), "\nweb:", stack.log("web")
