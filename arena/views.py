@@ -67,13 +67,14 @@ def arena_page(request: HttpRequest, slug: str | None = None) -> HttpResponse:
 def battle_vote(request: HttpRequest, public_id: str) -> HttpResponse:
     """Record this browser's vote on a battle served to it, then reveal the names."""
     try:
+        voter = _voter(request, create_session=False)
         outcome = vote_services.outcome_parse(request.POST.get("outcome", ""))
-        vote = vote_services.vote_record(
-            public_id=public_id, voter=_voter(request, create_session=False), outcome=outcome
-        )
+        vote = vote_services.vote_record(public_id=public_id, voter=voter, outcome=outcome)
     except ArenaError as error:
         return _refused(request, error)
-    context = _battle_context(vote.battle) | {"vote": vote, "chosen": Outcome(vote.outcome).label}
+    # The vote's battle holds only what voting needed; the page needs its answers and names.
+    battle = selectors.battle_get_for_voter(public_id=public_id, voter=voter)
+    context = _battle_context(battle) | {"vote": vote, "chosen": Outcome(vote.outcome).label}
     return render(request, "arena/revealed.html", context)
 
 

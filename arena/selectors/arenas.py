@@ -10,6 +10,7 @@ from arena.exceptions import ArenaNotFound
 from arena.models import (
     ApiKey,
     Arena,
+    Judge,
     User,
     key_hash,
 )
@@ -55,8 +56,19 @@ def arena_list_for_viewer(user: User | AnonymousUser | None) -> list[Arena]:
 
 
 def api_key_get_active(secret: str) -> ApiKey | None:
-    """The unrevoked key with that secret, with its judge and user; None for anything else."""
-    keys = ApiKey.objects.select_related("judge", "user").filter(
-        hashed_key=key_hash(secret), revoked_at__isnull=True
-    )
-    return next(iter(keys.order_by()[:1]), None)
+    """The unrevoked key with that secret; None for anything else.
+
+    Plain SQL, because every API request pays for it. The key's judge comes with only its id
+    loaded (the vote path needs no more; other fields load on access), its user on access.
+    """
+    keys = ApiKey.objects.raw(_ACTIVE_KEY, [key_hash(secret)])
+    api_key = next(iter(keys), None)
+    if api_key is not None and api_key.judge_id is not None:
+        api_key.judge = Judge.from_db(api_key._state.db, ["id"], [api_key.judge_id])
+    return api_key
+
+
+_ACTIVE_KEY = (
+    f"SELECT * FROM {ApiKey._meta.db_table} "  # noqa: S608 (a constant)
+    "WHERE hashed_key = %s AND revoked_at IS NULL"
+)

@@ -44,6 +44,7 @@ def judge_vote(
             outcome=outcome,
             rationale=rationale,
             idempotency_key=idempotency_key,
+            savepoint=False,  # _idempotent's transaction fails whole with it
         )
         return {
             "battle": public_id,

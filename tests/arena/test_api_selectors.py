@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from arena import selectors
 from arena.agreement import agreement, cohen_kappa, majority
@@ -27,8 +28,13 @@ def test_api_key_lookup_is_one_query_and_ignores_revoked_keys(judge, django_asse
     secret = key_for(scopes=["judge"], judge=judge)
     with django_assert_num_queries(1):
         key = selectors.api_key_get_active(secret)
-        assert key.judge.name == "judge-gpt"
+        assert key.judge.pk == judge.pk  # what the vote path needs, without a second query
+    with django_assert_num_queries(1):
+        assert key.judge.name == "judge-gpt"  # the rest loads on access
     assert selectors.api_key_get_active(secret + "x") is None
+    key.revoked_at = timezone.now()
+    key.save(update_fields=["revoked_at"])
+    assert selectors.api_key_get_active(secret) is None
 
 
 def test_battles_lock_for_judge_is_one_query(
