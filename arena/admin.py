@@ -153,7 +153,15 @@ class VoteAdmin(admin.ModelAdmin):
 
 @admin.register(Arena)
 class ArenaAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "visibility", "voting_rule", "daily_vote_cap", "is_default"]
+    list_display = [
+        "name",
+        "slug",
+        "visibility",
+        "voting_rule",
+        "daily_vote_cap",
+        "pairing_policy",
+        "is_default",
+    ]
     list_filter = ["visibility", "voting_rule"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["competitors", "prompt_sets", "voter_groups"]

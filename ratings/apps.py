@@ -15,6 +15,9 @@ class RatingsConfig(AppConfig):
     verbose_name = "Ratings"
 
     def ready(self) -> None:
+        from ratings import pairing_provider
+
+        pairing_provider.register()
         if settings.ARENA_INPROCESS_BEAT:
             threading.Thread(target=_inprocess_beat, name="arena-beat", daemon=True).start()
 

@@ -57,6 +57,11 @@ class Leaderboard(models.Model):
         default=False,
         help_text="Count votes on battles whose answer revealed a competitor's identity.",
     )
+    inverse_probability_weights = models.BooleanField(
+        default=False,
+        help_text="Weight each vote by 1/p, p the probability its pair was drawn with, so that "
+        "adaptive pairing does not bias the ratings (votes without p count as average).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

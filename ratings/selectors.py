@@ -53,12 +53,17 @@ def scope_of(leaderboard: Leaderboard) -> arena_selectors.VoteScope:
 
 
 def comparisons_for_leaderboard(
-    leaderboard: Leaderboard, watermark: int, *, prompt_axis: str = "prompt"
+    leaderboard: Leaderboard,
+    watermark: int,
+    *,
+    prompt_axis: str = "prompt",
+    inverse_probability: bool = False,
 ) -> Comparisons:
     """The leaderboard's votes up to ``watermark`` (by vote id), in vote order.
 
     ``prompt_axis`` is ``prompt`` (each prompt) or ``category``: the grouping the equilibrium
-    methods play over. Style features are filled when every battle has both answers.
+    methods play over. Style features are filled when every battle has both answers. With
+    ``inverse_probability``, each vote weighs ``1/p`` (see :func:`inverse_probability_weights`).
     """
     rows = arena_selectors.vote_rows_in_scope(leaderboard.arena, scope_of(leaderboard), watermark)
     names = sorted({r[0] for r in rows} | {r[1] for r in rows})
@@ -72,13 +77,29 @@ def comparisons_for_leaderboard(
         a=np.array([index[r[0]] for r in rows], dtype=np.intp),
         b=np.array([index[r[1]] for r in rows], dtype=np.intp),
         outcome=np.array([r[2] for r in rows], dtype=np.int8),
-        weight=np.ones(len(rows)),
+        weight=(
+            inverse_probability_weights([r[13] for r in rows])
+            if inverse_probability
+            else np.ones(len(rows))
+        ),
         prompt=np.array([groups[k] for k in keys], dtype=np.intp),
         prompt_names=tuple(groups),
         features_a=features[:, :4] if have_features and rows else None,
         features_b=features[:, 4:] if have_features and rows else None,
         feature_names=STYLE_FEATURES if have_features and rows else (),
     )
+
+
+def inverse_probability_weights(probabilities: list[float | None]) -> np.ndarray:
+    """``1/p`` per vote, scaled to average 1 over the votes that have ``p`` (LMArena's eq. 7;
+    the scale changes neither the fit nor its sandwich intervals). A vote without ``p`` (an
+    import, a jury copy) weighs 1, as an average vote."""
+    weights = np.ones(len(probabilities))
+    known = np.array([p is not None for p in probabilities], dtype=bool)
+    if known.any():
+        inverse = 1.0 / np.array([p for p in probabilities if p is not None], dtype=np.float64)
+        weights[known] = inverse / inverse.mean()
+    return weights
 
 
 def leaderboard_get(arena: Arena, slug: str, method: str | None = None) -> Leaderboard:

@@ -50,7 +50,12 @@ def run_options(leaderboard: Leaderboard, method: str) -> list[str]:
 
 
 def params_key(
-    method: str, options: list[str], flags: str | None = None, held_back: list[int] | None = None
+    method: str,
+    options: list[str],
+    flags: str | None = None,
+    held_back: list[int] | None = None,
+    *,
+    ipw: bool = False,
 ) -> str:
     """The run's parameters as a hash: the method, its options, the voter-flag set's version
     (when the board leaves flagged voters out) and the competitors held back as null models;
@@ -60,6 +65,8 @@ def params_key(
         params["flags"] = flags
     if held_back:
         params["held_back"] = held_back
+    if ipw:
+        params["ipw"] = True
     canonical = json.dumps(params, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -113,7 +120,8 @@ def _run_queue(
         if leaderboard.exclude_flagged_voters
         else None
     )
-    key = params_key(method, options, flags, held_back)
+    ipw = leaderboard.inverse_probability_weights
+    key = params_key(method, options, flags, held_back, ipw=ipw)
     if RatingRun.objects.filter(
         leaderboard=leaderboard, method=method, params_key=key, watermark=watermark
     ).exists():
@@ -131,7 +139,7 @@ def _run_queue(
             run = RatingRun.objects.create(
                 leaderboard=leaderboard,
                 method=method,
-                params={"options": options},
+                params={"options": options} | ({"ipw": True} if ipw else {}),
                 params_key=key,
                 watermark=watermark,
             )
@@ -263,7 +271,10 @@ def run_compute(run: RatingRun) -> dict[str, Any]:
     options = list(run.params.get("options", []))
     axis = "category" if "category" in options else "prompt"
     comparisons = selectors.comparisons_for_leaderboard(
-        run.leaderboard, run.watermark, prompt_axis=axis
+        run.leaderboard,
+        run.watermark,
+        prompt_axis=axis,
+        inverse_probability=bool(run.params.get("ipw")),
     )
     if comparisons.n_comparisons == 0:
         raise ValueError("no votes in this scope")

@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from arena.exceptions import BattleNotFound, InvalidOutcome, InvalidRequest
-from arena.models import Arena, Battle, Outcome
+from arena.models import Arena, Battle, Outcome, PairingPolicy
 from arena.services.votes import Verdict, outcome_parse
 
 MAX_RATIONALE_LENGTH = 10_000
@@ -72,6 +72,12 @@ class BattlesRequestSerializer(serializers.Serializer[object]):
         default=False,
         help_text="For juries: copies of battles others already voted on (same prompt, answers "
         "and positions), so that judges can be compared. Other filters do not apply.",
+    )
+    policy = serializers.ChoiceField(
+        choices=PairingPolicy.choices,
+        required=False,
+        help_text="The pairing policy for these battles instead of the arena's own; each battle "
+        "stores the probability its pair was drawn with.",
     )
 
 

@@ -163,6 +163,7 @@ def _battle_filter(arena: Arena, params: dict[str, Any]) -> BattleFilter:
         category=params.get("category"),
         competitor_ids=pair,
         copies=params.get("copies", False),
+        policy=params.get("policy"),
     )
 
 

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from arena.models.api_keys import ApiKey, IdempotencyRecord, key_hash
-from arena.models.arenas import DEFAULT_FEEDBACK_TAGS, Arena, PromptSet, VoterGroup
+from arena.models.arenas import (
+    DEFAULT_FEEDBACK_TAGS,
+    Arena,
+    PairingPolicy,
+    PromptSet,
+    VoterGroup,
+)
 from arena.models.battles import Battle
 from arena.models.competitors import Competitor, Judge
 from arena.models.prompts import Completion, Prompt, content_hash
@@ -20,6 +26,7 @@ __all__ = [
     "IdempotencyRecord",
     "Judge",
     "Outcome",
+    "PairingPolicy",
     "Prompt",
     "PromptSet",
     "User",

@@ -65,6 +65,16 @@ class PromptSet(models.Model):
         return f"{self.name} v{self.version}"
 
 
+class PairingPolicy(models.TextChoices):
+    """The pairing policies of ``ratings.core.pairing`` (a test keeps the two lists equal)."""
+
+    FEWEST_VOTES = "fewest-votes", "fewest votes first"
+    UNIFORM = "uniform", "uniform over pairs"
+    CI_REDUCTION = "ci-reduction", "largest interval shrinkage (LMArena)"
+    INFORMATION = "information", "most information about the order"
+    UCB = "ucb", "pivot and closest opponent (K-Sort)"
+
+
 class Arena(models.Model):
     """One arena: its competitor pool, prompt sets, visibility, voting rules and feedback tags."""
 
@@ -101,6 +111,13 @@ class Arena(models.Model):
     )
     is_default = models.BooleanField(
         default=False, help_text="The arena behind the URLs without an arena (/, /leaderboard/)."
+    )
+    pairing_policy = models.CharField(
+        max_length=20,
+        choices=PairingPolicy.choices,
+        default=PairingPolicy.FEWEST_VOTES,
+        help_text="How the next pair is chosen; the adaptive ones read the newest Bradley–Terry "
+        "run of the arena's overall board. See the README, 'Pairing policies'.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

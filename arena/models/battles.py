@@ -41,6 +41,12 @@ class Battle(models.Model):
         "arena.Completion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     origin = models.CharField(max_length=10, choices=Origin.choices)
+    pair_probability = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="The probability with which the pairing policy drew this pair (unordered); "
+        "boards can weight its vote by 1/p. Empty for imported battles and jury copies.",
+    )
     condition = models.CharField(
         max_length=10,
         choices=[("blind", "blind"), ("informed", "informed: each answer's cost shown")],
@@ -65,6 +71,11 @@ class Battle(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
+            models.CheckConstraint(
+                condition=models.Q(pair_probability__isnull=True)
+                | (models.Q(pair_probability__gt=0) & models.Q(pair_probability__lte=1)),
+                name="pair_probability_is_a_probability",
+            ),
             models.CheckConstraint(
                 condition=models.Q(condition__in=["blind", "informed"]),
                 name="battle_condition_valid",

@@ -63,6 +63,7 @@ from arena.selectors.scopes import (
 from arena.selectors.votes import (
     WINNER_NAMES,
     VoteScope,
+    competitor_names_by_id,
     competitor_names_for_arena,
     held_back_competitor_ids,
     judged_vote_rows,
@@ -99,6 +100,7 @@ __all__ = [
     "battles_with_content",
     "competitor_history",
     "competitor_ids_for_arena",
+    "competitor_names_by_id",
     "competitor_names_for_arena",
     "completions_for_pairing",
     "completions_have_costs",

@@ -20,7 +20,8 @@ def scope_watermark(arena: Arena, scope: VoteScope) -> int | None:
 
 
 #: Per vote: A's and B's names, the outcome, the prompt id and category, then style features of
-#: A's and B's answers (tokens, headers, list items, bold), None when the battle has no answers.
+#: A's and B's answers (tokens, headers, list items, bold), None when the battle has no answers,
+#: and the probability the pairing policy drew the pair with (None when unknown).
 VOTE_ROW_FIELDS = (
     "battle__competitor_a__name",
     "battle__competitor_b__name",
@@ -35,6 +36,7 @@ VOTE_ROW_FIELDS = (
     "battle__completion_b__header_count",
     "battle__completion_b__list_count",
     "battle__completion_b__bold_count",
+    "battle__pair_probability",
 )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -175,6 +175,10 @@ def vote_outcomes_for_arena(
             "battle__competitor_a__name", "battle__competitor_b__name", "outcome"
         )
     )
+
+
+def competitor_names_by_id(ids: Collection[int]) -> dict[int, str]:
+    return dict(Competitor.objects.filter(pk__in=list(ids)).values_list("id", "name"))
 
 
 def competitor_names_for_arena(arena: Arena) -> list[str]:

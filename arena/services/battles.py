@@ -2,50 +2,91 @@
 
 from __future__ import annotations
 
+import math
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.utils import timezone
 
-from arena import access, selectors
+from arena import access, pairing, selectors
 from arena.exceptions import NoBattleAvailable
-from arena.models import Arena, Battle, PromptSet
+from arena.models import Arena, Battle, PairingPolicy, PromptSet
 from arena.voters import Voter
 
 # Positions and pairs must not be predictable by a voter who wants to find a given model.
 _SYSTEM_RANDOM = random.SystemRandom()
 
 
+class Draw(NamedTuple):
+    """A drawn pair, A/B order not yet decided: its prompt and the pair's probability."""
+
+    first: int
+    second: int
+    prompt_id: int
+    probability: float
+
+
 def pair_choose(
     answered: dict[int, dict[int, int]],
     vote_counts: dict[tuple[int, int], int],
     rng: random.Random,
-) -> tuple[int, int, int]:
-    """Choose ``(competitor, competitor, prompt)`` for the next battle.
+) -> Draw:
+    """Choose ``(competitor, competitor, prompt)`` for the next battle by fewest votes.
 
     Among the pairs of competitors that answered at least one common prompt, the pairs with the
     fewest votes so far are the candidates; one of them is drawn at random, then one of the
     prompts both answered. Every pair thus catches up with the others before any gets more.
     """
-    competitors = sorted(answered)
     best: list[tuple[int, int]] = []
     fewest = None
-    for i, first in enumerate(competitors):
-        for second in competitors[i + 1 :]:
-            if answered[first].keys().isdisjoint(answered[second].keys()):
-                continue
-            n = vote_counts.get((first, second), 0)
-            if fewest is None or n < fewest:
-                best, fewest = [(first, second)], n
-            elif n == fewest:
-                best.append((first, second))
+    for pair in _eligible_pairs(answered):
+        n = vote_counts.get(pair, 0)
+        if fewest is None or n < fewest:
+            best, fewest = [pair], n
+        elif n == fewest:
+            best.append(pair)
     if not best:
         raise NoBattleAvailable
     first, second = rng.choice(best)
-    shared = sorted(answered[first].keys() & answered[second].keys())
-    return first, second, rng.choice(shared)
+    return Draw(first, second, _prompt_choose(answered, first, second, rng), 1.0 / len(best))
+
+
+def pair_draw(
+    answered: dict[int, dict[int, int]],
+    probabilities: dict[tuple[int, int], float],
+    rng: random.Random,
+) -> Draw:
+    """Draw a pair from a policy's probabilities, kept to the pairs that share a prompt.
+
+    The stored probability is the drawn pair's share among those pairs, so that boards
+    weighting each vote by ``1/p`` undo exactly the design that chose it.
+    """
+    pairs = [pair for pair in _eligible_pairs(answered) if probabilities.get(pair, 0.0) > 0]
+    if not pairs:
+        raise NoBattleAvailable
+    weights = [probabilities[pair] for pair in pairs]
+    first, second = rng.choices(pairs, weights=weights)[0]
+    probability = probabilities[(first, second)] / math.fsum(weights)
+    return Draw(first, second, _prompt_choose(answered, first, second, rng), probability)
+
+
+def _eligible_pairs(answered: dict[int, dict[int, int]]) -> Iterator[tuple[int, int]]:
+    """The pairs (smaller id, larger id) of competitors that answered a common prompt."""
+    competitors = sorted(answered)
+    for i, first in enumerate(competitors):
+        for second in competitors[i + 1 :]:
+            if not answered[first].keys().isdisjoint(answered[second].keys()):
+                yield first, second
+
+
+def _prompt_choose(
+    answered: dict[int, dict[int, int]], first: int, second: int, rng: random.Random
+) -> int:
+    return rng.choice(sorted(answered[first].keys() & answered[second].keys()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +98,8 @@ class BattleFilter:
     competitor_ids: tuple[int, int] | None = None
     #: Copies of battles others already voted on, for juries (other filters then do not apply).
     copies: bool = False
+    #: A pairing policy for this request instead of the arena's own.
+    policy: str | None = None
 
 
 def battles_serve(
@@ -68,11 +111,8 @@ def battles_serve(
     rng: random.Random | None = None,
     now: datetime | None = None,
 ) -> list[Battle]:
-    """Serve up to ``count`` new battles of ``arena`` to ``voter``, by ``battle_create``'s rule.
-
-    Each battle counts as a vote for its pair when the next pair is chosen, so one request
-    spreads its battles over the pairs with the fewest votes. None when no pair fits the filter.
-    """
+    """Serve up to ``count`` new battles of ``arena`` to ``voter``, paired by the request's
+    policy or else the arena's (see ``_pairs_draw``); none when no pair fits the filter."""
     access.voting_check(arena, voter)
     access.cap_check(arena, voter)
     restrict = restrict or BattleFilter()
@@ -89,7 +129,8 @@ def battles_serve(
     battles = _twins(
         arena=arena, voter=voter, restrict=restrict, rng=rng, count=count, created=created
     )
-    choices = _pairs_draw(answered, selectors.pair_vote_counts(arena), rng, count - len(battles))
+    policy = restrict.policy or arena.pairing_policy
+    choices = _pairs_draw(arena, policy, answered, rng, count - len(battles))
     battles += [_battle_new(arena, voter, answered, choice, created) for choice in choices]
     Battle.objects.bulk_create(battles)
     return selectors.battles_with_content([b.pk for b in battles])
@@ -136,23 +177,37 @@ def _battles_of_matchups(
 
 
 def _pairs_draw(
+    arena: Arena,
+    policy: str,
     answered: dict[int, dict[int, int]],
-    counts: dict[tuple[int, int], int],
     rng: random.Random,
     count: int,
-) -> list[tuple[int, int, int]]:
-    """Up to ``count`` (A, B, prompt) by ``pair_choose``, each counting as a vote for its pair."""
-    choices = []
+) -> list[Draw]:
+    """Up to ``count`` draws by ``policy``, A/B positions shuffled.
+
+    By fewest votes, each draw counts as a vote for its pair before the next, so one request
+    spreads over the least-voted pairs. An adaptive policy's probabilities are computed once
+    per request from the newest rating and every draw is independent, so each stored
+    probability is exact.
+    """
+    counts = selectors.pair_vote_counts(arena)
+    probabilities = None
+    if policy != PairingPolicy.FEWEST_VOTES:
+        probabilities = pairing.pair_probabilities(arena, policy, sorted(answered), counts)
+    draws = []
     for _ in range(count):
         try:
-            first, second, prompt_id = pair_choose(answered, counts, rng)
+            if probabilities is None:
+                draw = pair_choose(answered, counts, rng)
+                counts[(draw.first, draw.second)] = counts.get((draw.first, draw.second), 0) + 1
+            else:
+                draw = pair_draw(answered, probabilities, rng)
         except NoBattleAvailable:
             break
-        counts[(first, second)] = counts.get((first, second), 0) + 1
         if rng.getrandbits(1):
-            first, second = second, first
-        choices.append((first, second, prompt_id))
-    return choices
+            draw = draw._replace(first=draw.second, second=draw.first)
+        draws.append(draw)
+    return draws
 
 
 def _battle_copies_serve(arena: Arena, voter: Voter, count: int, created: datetime) -> list[Battle]:
@@ -169,10 +224,10 @@ def _battle_new(
     arena: Arena,
     voter: Voter,
     answered: dict[int, dict[int, int]],
-    choice: tuple[int, int, int],
+    choice: Draw | tuple[int, int, int],
     created: datetime,
 ) -> Battle:
-    first, second, prompt_id = choice
+    first, second, prompt_id = choice[:3]
     return Battle(
         arena=arena,
         prompt_id=prompt_id,
@@ -181,6 +236,7 @@ def _battle_new(
         completion_a_id=answered[first][prompt_id],
         completion_b_id=answered[second][prompt_id],
         origin=Battle.Origin.JUDGE if voter.is_judge else Battle.Origin.CROWD,
+        pair_probability=choice.probability if isinstance(choice, Draw) else None,
         user=voter.user,
         session_key="" if voter.user else voter.session_key,
         judge=voter.judge,
@@ -196,7 +252,8 @@ def battle_create(
     rng: random.Random | None = None,
     now: datetime | None = None,
 ) -> Battle:
-    """Serve a new battle of ``arena`` to ``voter``, A/B positions drawn at random.
+    """Serve a new battle of ``arena`` to ``voter``, paired by the arena's policy, A/B
+    positions drawn at random.
 
     Refused (VotingNotAllowed, VoteCapReached) when the voter could not vote on it anyway. With
     the arena's ``informed_share``, that share of battles (when both answers carry a cost) is
@@ -206,10 +263,10 @@ def battle_create(
     access.cap_check(arena, voter)
     rng = rng or _SYSTEM_RANDOM
     answered = selectors.completions_for_pairing(arena)
-    first, second, prompt_id = pair_choose(answered, selectors.pair_vote_counts(arena), rng)
-    if rng.getrandbits(1):
-        first, second = second, first
-    battle = _battle_new(arena, voter, answered, (first, second, prompt_id), now or timezone.now())
+    draws = _pairs_draw(arena, arena.pairing_policy, answered, rng, 1)
+    if not draws:
+        raise NoBattleAvailable
+    battle = _battle_new(arena, voter, answered, draws[0], now or timezone.now())
     if arena.informed_share > 0 and rng.random() < arena.informed_share:
         ids = [battle.completion_a_id, battle.completion_b_id]
         if selectors.completions_have_costs([i for i in ids if i is not None]):

@@ -16,9 +16,10 @@ def test_pairing_picks_the_pair_with_fewest_votes():
     counts = {(1, 2): 5, (1, 3): 2}
     # 2 and 3 share no prompt, so (1, 3) with 2 votes is the least-voted eligible pair.
     for seed in range(20):
-        a, b, prompt = pair_choose(answered, counts, random.Random(seed))
+        a, b, prompt, probability = pair_choose(answered, counts, random.Random(seed))
         assert {a, b} == {1, 3}
         assert prompt == 11
+        assert probability == 1.0  # the only pair with the fewest votes
 
 
 def test_pairing_spreads_over_pairs_tied_for_fewest():

@@ -1,0 +1,38 @@
+"""The hook through which the ratings app gives the battle service its adaptive pairing.
+
+``arena`` does not import ``ratings`` (a layering rule checked by import-linter), yet the
+adaptive policies read the newest rating of the arena. So ``ratings`` registers a provider
+when it loads (``RatingsConfig.ready``), and the battle service asks it for the probability of
+every pair. Without a provider (``ratings`` not installed) every arena pairs by fewest votes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from arena.models import Arena
+
+#: ``(arena, policy, competitor ids, votes per (smaller id, larger id)) -> probability of each
+#: pair (smaller id, larger id)``; the probabilities of the pairs given sum to 1.
+PairProbabilities = Callable[
+    [Arena, str, Sequence[int], Mapping[tuple[int, int], int]], dict[tuple[int, int], float]
+]
+
+_providers: list[PairProbabilities] = []
+
+
+def provider_register(provider: PairProbabilities) -> None:
+    """Make ``provider`` the source of adaptive pair probabilities (replacing any earlier one)."""
+    _providers[:] = [provider]
+
+
+def pair_probabilities(
+    arena: Arena,
+    policy: str,
+    competitors: Sequence[int],
+    counts: Mapping[tuple[int, int], int],
+) -> dict[tuple[int, int], float] | None:
+    """Each pair's probability under ``policy``; None when no provider is registered."""
+    if not _providers:
+        return None
+    return _providers[0](arena, policy, competitors, counts)
