@@ -12,6 +12,7 @@ urlpatterns = [
     path("a/<slug:slug>/boards/", views.board_page, name="arena-boards"),
     path("a/<slug:slug>/boards/<slug:scope>/<str:method>/", views.board_page, name="arena-board"),
     path("a/<slug:slug>/judges/", views.judges_page, name="arena-judges"),
+    path("a/<slug:slug>/pairing/", views.pairing_page, name="arena-pairing"),
     path("compare/<str:a>/<str:b>/", views.compare_page, name="compare"),
     path("a/<slug:slug>/compare/", views.compare_pick, name="arena-compare-pick"),
     path("a/<slug:slug>/compare/<str:a>/<str:b>/", views.compare_page, name="arena-compare"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
@@ -16,6 +17,7 @@ from ratings.boards_page import board_matrices, rating_history
 from ratings.comparator import comparison
 from ratings.exceptions import LeaderboardNotFound
 from ratings.judge_reports import judge_report_for_arena
+from ratings.pairing_report import pairing_report
 
 METHOD_LABELS = {
     "elo": "Elo",
@@ -90,6 +92,17 @@ def judges_page(request: HttpRequest, slug: str | None = None) -> HttpResponse:
         return render(request, "arena/refused.html", {"error": error}, status=error.status)
     report = judge_report_for_arena(arena)
     return render(request, "ratings/judges.html", {"arena": arena, "report": report})
+
+
+@require_GET
+@staff_member_required
+def pairing_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """For operators: how the arena pairs its battles and what that has saved so far."""
+    try:
+        arena = arena_selectors.arena_get_for_viewer(slug=slug, user=request.user)
+    except ArenaError as error:
+        return render(request, "arena/refused.html", {"error": error}, status=error.status)
+    return render(request, "ratings/pairing.html", {"arena": arena, "r": pairing_report(arena)})
 
 
 @require_GET

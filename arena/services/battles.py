@@ -74,6 +74,29 @@ def pair_draw(
     return Draw(first, second, _prompt_choose(answered, first, second, rng), probability)
 
 
+def next_pair_distribution(
+    arena: Arena, policy: str | None = None
+) -> tuple[dict[tuple[int, int], float], dict[tuple[int, int], int]]:
+    """The probability of each eligible pair at the next draw, and the votes per pair so far.
+
+    What the operator's pairing page shows; the same rules as ``_pairs_draw``.
+    """
+    policy = policy or arena.pairing_policy
+    answered = selectors.completions_for_pairing(arena)
+    counts = selectors.pair_vote_counts(arena)
+    eligible = list(_eligible_pairs(answered))
+    probabilities = None
+    if policy != PairingPolicy.FEWEST_VOTES:
+        probabilities = pairing.pair_probabilities(arena, policy, sorted(answered), counts)
+    if probabilities is None:
+        fewest = min((counts.get(pair, 0) for pair in eligible), default=0)
+        probabilities = {pair: 1.0 for pair in eligible if counts.get(pair, 0) == fewest}
+    total = math.fsum(probabilities.get(pair, 0.0) for pair in eligible)
+    if total <= 0:
+        return {}, counts
+    return {pair: probabilities.get(pair, 0.0) / total for pair in eligible}, counts
+
+
 def _eligible_pairs(answered: dict[int, dict[int, int]]) -> Iterator[tuple[int, int]]:
     """The pairs (smaller id, larger id) of competitors that answered a common prompt."""
     competitors = sorted(answered)

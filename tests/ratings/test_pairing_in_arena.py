@@ -11,7 +11,12 @@ import pytest
 from django.utils import timezone
 
 from arena.models import Battle, Completion, Outcome, PairingPolicy, Vote
-from arena.services.battles import BattleFilter, battle_create, battles_serve
+from arena.services.battles import (
+    BattleFilter,
+    battle_create,
+    battles_serve,
+    next_pair_distribution,
+)
 from arena.services.votes import vote_record
 from arena.voters import Voter
 from ratings import services
@@ -173,3 +178,33 @@ def test_a_weighted_board_fits_each_vote_at_one_over_its_pair_probability(arena_
     assert runs["all"] == pytest.approx(direct_bt_ratings(), abs=1e-6)
     assert max(abs(runs["weighted"][n] - runs["all"][n]) for n in runs["all"]) > 1.0
     assert Vote.objects.count() == 60
+
+
+def test_the_next_draw_distribution_follows_fewest_votes(cast_votes, arena_setup):
+    cast_votes(4)
+    probabilities, counts = next_pair_distribution(arena_setup["arena"])
+    fewest = min(counts.get(pair, 0) for pair in probabilities)
+    tied = [pair for pair in probabilities if counts.get(pair, 0) == fewest]
+    assert sum(probabilities.values()) == pytest.approx(1.0)
+    assert {pair: probabilities[pair] for pair in tied} == pytest.approx(
+        {pair: 1 / len(tied) for pair in tied}
+    )
+
+
+def test_the_pairing_page_is_for_operators_and_shows_the_votes_saved(
+    cast_votes, arena_setup, client, django_user_model
+):
+    arena = arena_setup["arena"]
+    cast_votes(30)
+    services.leaderboards_check(enqueue=False)
+    run = RatingRun.objects.get(leaderboard__slug="all", method="bt")
+    assert services.rating_run_execute(run_id=run.id, task_id="t") == "done"
+    url = f"/a/{arena.slug}/pairing/"
+    assert client.get(url).status_code == 302  # to the sign-in page
+    client.force_login(django_user_model.objects.create_user("op", is_staff=True))
+    page = client.get(url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="policy">fewest-votes<' in html
+    assert "votes saved" in html
+    assert html.count("<tr><td>Model") == 3  # the three pairs
