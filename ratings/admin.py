@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 
-from ratings.models import Leaderboard, RatingRun
+from ratings.models import Leaderboard, RatingRun, Tournament
 
 
 @admin.register(Leaderboard)
@@ -42,4 +43,18 @@ class RatingRunAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: object, obj: RatingRun | None = None) -> bool:
+        return False
+
+
+@admin.register(Tournament)
+class TournamentAdmin(admin.ModelAdmin):
+    """Create tournaments with ``manage.py tournament create`` (it checks every answer exists);
+    the admin shows them."""
+
+    list_display = ["id", "name", "arena", "format", "created_at", "finished_at"]
+    list_filter = ["arena", "format"]
+    readonly_fields = [f.name for f in Tournament._meta.fields]
+    filter_horizontal = ["competitors", "prompts", "judges"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

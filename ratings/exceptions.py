@@ -21,3 +21,15 @@ class SameCompetitor(ArenaError):
     status = 400
     code = "same_competitor"
     default_message = "Pick two different competitors."
+
+
+class TournamentNotFound(ArenaError):
+    status = 404
+    code = "tournament_not_found"
+    default_message = "No such tournament, or this judge does not play in it."
+
+
+class TournamentInvalid(ArenaError):
+    status = 400
+    code = "tournament_invalid"
+    default_message = "This tournament cannot be set up."

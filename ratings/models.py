@@ -140,3 +140,61 @@ class RatingRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.leaderboard} {self.method} @{self.watermark} ({self.status})"
+
+
+class Tournament(models.Model):
+    """A bracket of judge matches over chosen competitors and prompts (``core.tournaments``).
+
+    Its matches are ordinary battles served through the judge API; their votes feed the usual
+    boards. ``state`` is the core's JSON state: the configuration and the outcomes by match id.
+    """
+
+    class Format(models.TextChoices):
+        SINGLE_ELIMINATION = "single-elimination", "single elimination per prompt (Varco Arena)"
+        MERGE_SORT = "merge-sort", "merge sort per prompt (PairS)"
+        SWISS = "swiss", "swiss, ⌈log₂ N⌉ rounds"
+        BASELINE = "baseline", "every competitor against a baseline (arena-hard)"
+
+    arena = models.ForeignKey("arena.Arena", on_delete=models.CASCADE, related_name="tournaments")
+    name = models.CharField(max_length=120)
+    format = models.CharField(max_length=20, choices=Format.choices)
+    seed = models.BigIntegerField(default=0, help_text="Seeds the bracket and any coin toss.")
+    competitors = models.ManyToManyField("arena.Competitor", related_name="+")
+    prompts = models.ManyToManyField("arena.Prompt", related_name="+")
+    judges = models.ManyToManyField("arena.Judge", related_name="tournaments")
+    state = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.format})"
+
+
+class TournamentMatch(models.Model):
+    """A battle serving one match of a tournament. A match whose battle expired unvoted gets a
+    new one; the first vote among them decides it, recorded once."""
+
+    tournament = models.ForeignKey(Tournament, on_delete=models.CASCADE, related_name="matches")
+    match_id = models.CharField(max_length=120)
+    round = models.PositiveIntegerField(help_text="The round (or merge level) within its prompt.")
+    battle = models.OneToOneField(
+        "arena.Battle", on_delete=models.CASCADE, related_name="tournament_match"
+    )
+    recorded = models.BooleanField(default=False, help_text="Its vote advanced the bracket.")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tournament", "match_id"],
+                condition=Q(recorded=True),
+                name="tournament_match_recorded_once",
+            ),
+        ]
+        indexes = [models.Index(fields=["tournament", "match_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.tournament_id}:{self.match_id}"

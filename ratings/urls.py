@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from ratings import api, views
+from ratings import api, tournament_api, views
 
 urlpatterns = [
     path("me/board/", views.personal_board_page, name="personal-board"),
@@ -22,6 +22,19 @@ urlpatterns = [
         name="api-arena-compare",
     ),
     path("api/v1/leaderboards/", api.LeaderboardListView.as_view(), name="api-leaderboards"),
+    path(
+        "api/v1/arenas/<slug:slug>/tournaments/<int:tournament_id>",
+        tournament_api.TournamentDetailView.as_view(),
+        name="api-tournament",
+    ),
+    path(
+        "api/v1/arenas/<slug:slug>/tournaments/<int:tournament_id>/battles",
+        tournament_api.TournamentBattlesView.as_view(),
+        name="api-tournament-battles",
+    ),
+    path(
+        "a/<slug:slug>/tournaments/<int:tournament_id>/", views.tournament_page, name="tournament"
+    ),
     path(
         "api/v1/arenas/<slug:slug>/judges/",
         api.ArenaJudgeReportView.as_view(),

@@ -18,6 +18,7 @@ from ratings.comparator import comparison
 from ratings.exceptions import LeaderboardNotFound
 from ratings.judge_reports import judge_report_for_arena
 from ratings.pairing_report import pairing_report
+from ratings.tournaments import tournament_advance, tournament_get, tournament_view
 
 METHOD_LABELS = {
     "elo": "Elo",
@@ -103,6 +104,19 @@ def pairing_page(request: HttpRequest, slug: str) -> HttpResponse:
     except ArenaError as error:
         return render(request, "arena/refused.html", {"error": error}, status=error.status)
     return render(request, "ratings/pairing.html", {"arena": arena, "r": pairing_report(arena)})
+
+
+@require_GET
+def tournament_page(request: HttpRequest, slug: str, tournament_id: int) -> HttpResponse:
+    """A tournament's bracket and standings, kept current by polling its JSON."""
+    try:
+        arena = arena_selectors.arena_get_for_viewer(slug=slug, user=request.user)
+        tournament = tournament_get(arena=arena, tournament_id=tournament_id)
+    except ArenaError as error:
+        return render(request, "arena/refused.html", {"error": error}, status=error.status)
+    tournament = tournament_advance(tournament_id=tournament.pk, wait=False)
+    context = {"arena": arena, "v": tournament_view(tournament)}
+    return render(request, "ratings/tournament.html", context)
 
 
 @require_GET

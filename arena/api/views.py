@@ -138,7 +138,8 @@ def _receipt_response(receipt: Receipt) -> Response:
     return Response(receipt.body, status=receipt.status, headers=headers)
 
 
-def _judge(request: Request) -> Judge:
+def judge_of(request: Request) -> Judge:
+    """The judge the request's key acts for; ScopeMissing (403) for a key without one."""
     api_key = request.auth
     if not isinstance(api_key, ApiKey) or api_key.judge is None:
         raise ScopeMissing("This API key acts for no judge; give it one in the admin.")
@@ -180,7 +181,7 @@ class BattlesView(ApiView):
         params = _valid(BattlesRequestSerializer, request.data)
         battles = battles_serve(
             arena=arena,
-            voter=Voter(judge=_judge(request)),
+            voter=Voter(judge=judge_of(request)),
             count=params["count"],
             restrict=_battle_filter(arena, params),
         )
@@ -200,7 +201,7 @@ class BattleVoteView(ApiView):
         verdict = verdict_parse(request.data, with_battle=False)
         key, fingerprint = _idempotency(request)
         receipt = judge_vote(
-            judge=_judge(request),
+            judge=judge_of(request),
             public_id=battle_id,
             outcome=verdict.outcome,
             rationale=verdict.rationale,
@@ -231,7 +232,7 @@ class VoteBatchView(ApiView):
                 raise BatchItemInvalid(index, error) from None
         key, fingerprint = _idempotency(request)
         receipt = judge_votes_batch(
-            judge=_judge(request), verdicts=verdicts, idempotency_key=key, fingerprint=fingerprint
+            judge=judge_of(request), verdicts=verdicts, idempotency_key=key, fingerprint=fingerprint
         )
         return _receipt_response(receipt)
 

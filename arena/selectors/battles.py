@@ -201,6 +201,18 @@ def battles_with_content(ids: list[int]) -> list[Battle]:
     )
 
 
+def completion_ids_for(
+    *, competitor_ids: Collection[int], prompt_ids: Collection[int]
+) -> dict[tuple[int, int], int]:
+    """The answers that can be shown in a battle, by ``(prompt id, competitor id)``."""
+    rows = Completion.objects.filter(
+        Q(identity_leak="") | Q(leak_allowed=True),
+        competitor_id__in=list(competitor_ids),
+        prompt_id__in=list(prompt_ids),
+    ).values_list("prompt_id", "competitor_id", "id")
+    return {(prompt, competitor): completion for prompt, competitor, completion in rows}
+
+
 def completions_for_pairing(
     arena: Arena,
     *,

@@ -238,7 +238,19 @@ def _battle_copies_serve(arena: Arena, voter: Voter, count: int, created: dateti
     if voter.judge is None:
         return []
     matchups = selectors.matchups_for_jury(arena=arena, judge=voter.judge, count=count)
-    battles = _battles_of_matchups(arena, voter, matchups, created)
+    return battles_serve_matchups(arena=arena, voter=voter, matchups=matchups, now=created)
+
+
+def battles_serve_matchups(
+    *,
+    arena: Arena,
+    voter: Voter,
+    matchups: list[tuple[int, int, int, int, int]],
+    now: datetime | None = None,
+) -> list[Battle]:
+    """Serve battles for ``(prompt, A, B, completion A, completion B)`` rows, as given: the
+    pairs someone else chose (a jury's copies, a tournament's matches), in their positions."""
+    battles = _battles_of_matchups(arena, voter, matchups, now or timezone.now())
     Battle.objects.bulk_create(battles)
     return selectors.battles_with_content([b.pk for b in battles])
 
