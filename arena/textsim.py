@@ -17,13 +17,14 @@ def shingles(text: str, k: int = 3) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + k]) for i in range(len(words) - k + 1)}
 
 
-def _jaccard(a: set[tuple[str, ...]], b: set[tuple[str, ...]]) -> float:
+def jaccard(a: set[tuple[str, ...]], b: set[tuple[str, ...]]) -> float:
+    """Jaccard similarity of two shingle sets; 1 for two empty ones."""
     return len(a & b) / len(a | b) if a or b else 1.0
 
 
 def text_similarity(x: str, y: str) -> float:
     """Jaccard similarity of word 3-gram sets: 1 for the same text, near 0 for unrelated ones."""
-    return _jaccard(shingles(x), shingles(y))
+    return jaccard(shingles(x), shingles(y))
 
 
 def mean_pairwise_similarity(texts: list[str]) -> float | None:
@@ -32,4 +33,4 @@ def mean_pairwise_similarity(texts: list[str]) -> float | None:
     pairs = list(itertools.combinations(sets, 2))
     if not pairs:
         return None
-    return sum(_jaccard(a, b) for a, b in pairs) / len(pairs)
+    return sum(jaccard(a, b) for a, b in pairs) / len(pairs)

@@ -19,6 +19,7 @@ import numpy as np
 from arena import selectors as arena_selectors
 from arena.models import Arena
 from ratings.core.pairing import POLICY, PairingState, pairs_of
+from ratings.core.prompts import prompt_probabilities
 from ratings.models import RatingRun
 
 BOARD = "all"
@@ -94,7 +95,20 @@ def _scores_of(result: dict[str, Any], names: Sequence[str]) -> tuple[np.ndarray
     return scores, variances
 
 
+def prompt_probabilities_of(
+    dissimilarity: Sequence[float], undecided: Sequence[float], votes: Sequence[float]
+) -> list[float]:
+    """``ratings.core.prompts.prompt_probabilities`` in the arena's terms."""
+    out: list[float] = prompt_probabilities(
+        np.asarray(dissimilarity, dtype=np.float64),
+        np.asarray(undecided, dtype=np.float64),
+        np.asarray(votes, dtype=np.float64),
+    ).tolist()
+    return out
+
+
 def register() -> None:
     from arena import pairing
 
     pairing.provider_register(pair_probabilities)
+    pairing.prompt_provider_register(prompt_probabilities_of)

@@ -112,6 +112,11 @@ class Arena(models.Model):
     is_default = models.BooleanField(
         default=False, help_text="The arena behind the URLs without an arena (/, /leaderboard/)."
     )
+    prompt_priority = models.BooleanField(
+        default=False,
+        help_text="For the chosen pair, prefer the prompts where its two answers differ most and "
+        "voters tie least (a fifth of the choices stay random); off: a random shared prompt.",
+    )
     pairing_policy = models.CharField(
         max_length=20,
         choices=PairingPolicy.choices,

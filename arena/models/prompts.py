@@ -116,3 +116,25 @@ class Completion(models.Model):
         """Fill the style columns from the text (bulk_create skips save(), so callers use this)."""
         for field, value in style_features(self.text).items():
             setattr(self, field, value)
+
+
+class CompletionDistance(models.Model):
+    """How much two answers to one prompt differ: 1 − the Jaccard similarity of their word
+    3-grams. Computed once per pair of answers, for prompt prioritisation (prefer the prompts
+    where a pair's answers differ most)."""
+
+    first = models.ForeignKey(Completion, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Completion, on_delete=models.CASCADE, related_name="+")
+    dissimilarity = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="completion_distance_once"),
+            models.CheckConstraint(
+                condition=models.Q(first__lt=models.F("second")),
+                name="completion_distance_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_id}–{self.second_id}: {self.dissimilarity:.2f}"

@@ -16,7 +16,9 @@ from arena.models import (
     Arena,
     Battle,
     Completion,
+    CompletionDistance,
     Judge,
+    Outcome,
     PromptSet,
     Vote,
 )
@@ -211,6 +213,44 @@ def completion_ids_for(
         prompt_id__in=list(prompt_ids),
     ).values_list("prompt_id", "competitor_id", "id")
     return {(prompt, competitor): completion for prompt, competitor, completion in rows}
+
+
+def completion_distances(pairs: Collection[tuple[int, int]]) -> dict[tuple[int, int], float]:
+    """The stored dissimilarities of these pairs of answers (smaller id first)."""
+    wanted = set(pairs)
+    if not wanted:
+        return {}
+    firsts = {a for a, _ in wanted}
+    seconds = {b for _, b in wanted}
+    rows = CompletionDistance.objects.filter(
+        first_id__in=list(firsts), second_id__in=list(seconds)
+    ).values_list("first_id", "second_id", "dissimilarity")
+    return {(a, b): d for a, b, d in rows if (a, b) in wanted}
+
+
+def completion_ids_by_prompt(prompt_ids: Collection[int]) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = defaultdict(list)
+    rows = Completion.objects.filter(prompt_id__in=list(prompt_ids)).values_list("prompt_id", "id")
+    for prompt_id, completion_id in rows:
+        out[prompt_id].append(completion_id)
+    return out
+
+
+def completion_texts(ids: Collection[int]) -> dict[int, str]:
+    return dict(Completion.objects.filter(pk__in=list(ids)).values_list("id", "text"))
+
+
+def prompt_outcome_counts(arena: Arena, prompt_ids: Collection[int]) -> dict[int, tuple[int, int]]:
+    """Per prompt of the arena: (ties and both-bad verdicts, votes) so far, any pair."""
+    rows = (
+        Vote.objects.filter(battle__arena=arena, battle__prompt_id__in=list(prompt_ids))
+        .values_list("battle__prompt_id")
+        .annotate(
+            undecided=Count("id", filter=Q(outcome__in=[Outcome.TIE, Outcome.BOTH_BAD])),
+            n=Count("id"),
+        )
+    )
+    return {prompt_id: (undecided, n) for prompt_id, undecided, n in rows}
 
 
 def completions_for_pairing(

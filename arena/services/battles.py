@@ -15,6 +15,7 @@ from django.utils import timezone
 from arena import access, pairing, selectors
 from arena.exceptions import NoBattleAvailable
 from arena.models import Arena, Battle, PairingPolicy, PromptSet
+from arena.services.completion_distances import completion_distances_ensure
 from arena.voters import Voter
 
 # Positions and pairs must not be predictable by a voter who wants to find a given model.
@@ -230,7 +231,41 @@ def _pairs_draw(
         if rng.getrandbits(1):
             draw = draw._replace(first=draw.second, second=draw.first)
         draws.append(draw)
+    if arena.prompt_priority and draws:
+        draws = _prompts_prioritise(arena, answered, draws, rng)
     return draws
+
+
+def _prompts_prioritise(
+    arena: Arena, answered: dict[int, dict[int, int]], draws: list[Draw], rng: random.Random
+) -> list[Draw]:
+    """Each draw's prompt chosen again, preferring the prompts where the pair's answers differ
+    most and voters tie least (``pairing.prompt_probabilities``), a share kept at random."""
+    shared = {
+        draw: sorted(answered[draw.first].keys() & answered[draw.second].keys()) for draw in draws
+    }
+
+    def answers(draw: Draw, prompt: int) -> tuple[int, int]:
+        x, y = answered[draw.first][prompt], answered[draw.second][prompt]
+        return (x, y) if x < y else (y, x)
+
+    distances = completion_distances_ensure(
+        {answers(draw, p) for draw, prompts in shared.items() for p in prompts}
+    )
+    counts = selectors.prompt_outcome_counts(arena, {p for ps in shared.values() for p in ps})
+    out = []
+    for draw in draws:
+        prompts = shared[draw]
+        weights = pairing.prompt_probabilities(
+            [distances.get(answers(draw, p), 0.0) for p in prompts],
+            [counts.get(p, (0, 0))[0] for p in prompts],
+            [counts.get(p, (0, 0))[1] for p in prompts],
+        )
+        if weights is None:
+            out.append(draw)
+        else:
+            out.append(draw._replace(prompt_id=rng.choices(prompts, weights=weights)[0]))
+    return out
 
 
 def _battle_copies_serve(arena: Arena, voter: Voter, count: int, created: datetime) -> list[Battle]:

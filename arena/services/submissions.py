@@ -13,6 +13,7 @@ from django.db.models.functions import Lower
 from arena.exceptions import ArenaError
 from arena.models import Arena, Competitor, Completion, Prompt, User, content_hash
 from arena.services.arenas import arena_content_add
+from arena.services.completion_distances import completion_distances_fill
 from arena.services.identity import completions_identity_scan
 from arena.services.null_models import null_models_check
 
@@ -144,6 +145,8 @@ def submission_import(
     report.identity_leaks = completions_identity_scan(
         completions=Completion.objects.filter(pk__in=[c.pk for c in created])
     )
+    if arena.prompt_priority:  # otherwise the battle service computes them if ever needed
+        completion_distances_fill(prompt_ids={c.prompt_id for c in created})
     report.created["completions"] = len(new.keys() - existing)
     report.unchanged = len(new.keys() & existing)
     arena_content_add(arena=arena, competitor_ids=competitors.values(), prompt_ids=prompts.values())

@@ -10,12 +10,16 @@ import numpy as np
 import pytest
 from django.utils import timezone
 
-from arena.models import Battle, Completion, Outcome, PairingPolicy, Vote
+from arena.models import Battle, Completion, CompletionDistance, Outcome, PairingPolicy, Vote
 from arena.services.battles import (
     BattleFilter,
     battle_create,
     battles_serve,
     next_pair_distribution,
+)
+from arena.services.completion_distances import (
+    completion_distances_ensure,
+    completion_distances_fill,
 )
 from arena.services.votes import vote_record
 from arena.voters import Voter
@@ -208,3 +212,52 @@ def test_the_pairing_page_is_for_operators_and_shows_the_votes_saved(
     assert 'id="policy">fewest-votes<' in html
     assert "votes saved" in html
     assert html.count("<tr><td>Model") == 3  # the three pairs
+
+
+def test_answer_distances_are_computed_once_per_pair(make_competitors, make_prompt):
+    a, b, c = make_competitors(3)
+    prompt = make_prompt()
+    same_a = Completion.objects.create(prompt=prompt, competitor=a, text="one two three four")
+    same_b = Completion.objects.create(prompt=prompt, competitor=b, text="One two three four!")
+    other = Completion.objects.create(prompt=prompt, competitor=c, text="entirely unrelated words")
+    assert completion_distances_fill(prompt_ids=[prompt.pk]) == 3
+    assert completion_distances_fill(prompt_ids=[prompt.pk]) == 0
+    stored = completion_distances_ensure({(same_a.pk, same_b.pk), (same_a.pk, other.pk)})
+    assert stored == {(same_a.pk, same_b.pk): 0.0, (same_a.pk, other.pk): 1.0}
+    assert CompletionDistance.objects.count() == 3
+
+
+def test_prompt_priority_prefers_differing_answers_and_decisive_prompts(
+    make_competitors, make_prompt, make_arena, judge
+):
+    a, b = make_competitors(2)
+    alike, differ, tied = make_prompt(), make_prompt(), make_prompt()
+    texts = {
+        alike: ("the same answer here", "the same answer here"),
+        differ: ("alpha beta gamma delta", "one two three four"),
+        tied: ("red green blue yellow", "five six seven eight"),
+    }
+    for prompt, (text_a, text_b) in texts.items():
+        Completion.objects.create(prompt=prompt, competitor=a, text=text_a)
+        Completion.objects.create(prompt=prompt, competitor=b, text=text_b)
+    arena = make_arena("focus", competitors=[a, b], prompts=list(texts), prompt_priority=True)
+    for _ in range(6):  # voters could not tell the answers to ``tied`` apart
+        battle = battles_serve(
+            arena=arena, voter=Voter(judge=judge), count=1, restrict=BattleFilter()
+        )[0]
+        Battle.objects.filter(pk=battle.pk).update(
+            prompt=tied,
+            completion_a=Completion.objects.get(prompt=tied, competitor=battle.competitor_a),
+            completion_b=Completion.objects.get(prompt=tied, competitor=battle.competitor_b),
+        )
+        vote_record(public_id=battle.public_id, voter=Voter(judge=judge), outcome=Outcome.TIE)
+    served = battles_serve(arena=arena, voter=Voter(judge=judge), count=100, rng=random.Random(4))
+    chosen = Counter(battle.prompt_id for battle in served)
+    # 80% to the best prompt plus its share of the random 20%: about 87 of 100.
+    assert chosen[differ.pk] >= 75
+    assert chosen[alike.pk] <= 15
+    assert chosen[tied.pk] <= 15
+    arena.prompt_priority = False
+    arena.save()
+    uniform = battles_serve(arena=arena, voter=Voter(judge=judge), count=99, rng=random.Random(4))
+    assert min(Counter(battle.prompt_id for battle in uniform).values()) >= 20
