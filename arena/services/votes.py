@@ -65,15 +65,15 @@ def vote_record(
     """
     source = _source(voter)
     try:
-        vote, created = _vote_write(
-            public_id=public_id,
-            voter=voter,
-            outcome=outcome,
-            rationale=rationale,
-            idempotency_key=idempotency_key,
-            now=now,
-            savepoint=savepoint,
-        )
+        with transaction.atomic(savepoint=savepoint):
+            vote, created = _vote_write(
+                public_id=public_id,
+                voter=voter,
+                outcome=outcome,
+                rationale=rationale,
+                idempotency_key=idempotency_key,
+                now=now,
+            )
     except ArenaError as error:
         metrics.votes_refused(source=source, code=error.code)
         raise
@@ -90,29 +90,8 @@ def _vote_write(
     rationale: str,
     idempotency_key: str | None,
     now: datetime | None,
-    savepoint: bool,
 ) -> tuple[Vote, bool]:
     """``vote_record``'s transaction: the vote, and whether it is new (not a replay)."""
-    with transaction.atomic(savepoint=savepoint):
-        return _vote_write_locked(
-            public_id=public_id,
-            voter=voter,
-            outcome=outcome,
-            rationale=rationale,
-            idempotency_key=idempotency_key,
-            now=now,
-        )
-
-
-def _vote_write_locked(
-    *,
-    public_id: str,
-    voter: Voter,
-    outcome: Outcome,
-    rationale: str,
-    idempotency_key: str | None,
-    now: datetime | None,
-) -> tuple[Vote, bool]:
     battle = selectors.battle_lock_for_vote(public_id=public_id, voter=voter)
     now = now or timezone.now()
     # Read under the battle's lock, so no other vote can arrive in between.
