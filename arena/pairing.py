@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+import numpy as np
+
 from arena.models import Arena
 
-#: ``(arena, policy, competitor ids, votes per (smaller id, larger id)) -> probability of each
-#: pair (smaller id, larger id)``; the probabilities of the pairs given sum to 1.
-PairProbabilities = Callable[
-    [Arena, str, Sequence[int], Mapping[tuple[int, int], int]], dict[tuple[int, int], float]
-]
+#: ``(arena, policy, competitor ids (sorted), votes per (smaller id, larger id)) -> a symmetric
+#: matrix of each pair's probability over those ids``; the pairs' probabilities sum to 1.
+PairProbabilities = Callable[[Arena, str, Sequence[int], Mapping[tuple[int, int], int]], np.ndarray]
 
 #: ``(dissimilarity, undecided verdicts, votes), one value per candidate prompt -> probability
 #: of each prompt``.
@@ -37,8 +37,9 @@ def pair_probabilities(
     policy: str,
     competitors: Sequence[int],
     counts: Mapping[tuple[int, int], int],
-) -> dict[tuple[int, int], float] | None:
-    """Each pair's probability under ``policy``; None when no provider is registered."""
+) -> np.ndarray | None:
+    """Each pair's probability under ``policy`` as a matrix over ``competitors``; None when no
+    provider is registered."""
     if not _providers:
         return None
     return _providers[0](arena, policy, competitors, counts)

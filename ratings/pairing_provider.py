@@ -34,18 +34,18 @@ def pair_probabilities(
     policy: str,
     competitors: Sequence[int],
     counts: Mapping[tuple[int, int], int],
-) -> dict[tuple[int, int], float]:
-    """Each pair's probability under ``policy``, keyed (smaller id, larger id)."""
-    ids = sorted(competitors)
-    if len(ids) < 2:  # noqa: PLR2004
-        return {}
+) -> np.ndarray:
+    """Each pair's probability under ``policy``: a symmetric matrix over ``competitors``
+    (sorted ids), zero on the diagonal."""
+    ids = list(competitors)
+    n = len(ids)
+    matrix = np.zeros((n, n))
+    if n < 2:  # noqa: PLR2004
+        return matrix
     state = pairing_state(arena, ids, counts)
-    probabilities = POLICY[policy](state)
-    first, second = pairs_of(len(ids))
-    return {
-        (ids[i], ids[j]): float(p)
-        for i, j, p in zip(first.tolist(), second.tolist(), probabilities.tolist(), strict=True)
-    }
+    first, second = pairs_of(n)
+    matrix[first, second] = matrix[second, first] = POLICY[policy](state)
+    return matrix
 
 
 def pairing_state(

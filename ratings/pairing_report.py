@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from arena import selectors as arena_selectors
 from arena.models import Arena
-from arena.services.battles import next_pair_distribution
+from arena.services.pair_draws import next_pair_distribution
 from ratings.core.design import uniform_equivalent_votes
 from ratings.pairing_provider import pairing_state
 

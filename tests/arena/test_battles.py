@@ -7,7 +7,8 @@ import pytest
 
 from arena.exceptions import NoBattleAvailable
 from arena.models import Battle, Competitor, Completion
-from arena.services.battles import battle_create, pair_choose
+from arena.services.battles import battle_create
+from arena.services.pair_draws import pair_choose
 from arena.voters import Voter
 
 

@@ -11,16 +11,12 @@ import pytest
 from django.utils import timezone
 
 from arena.models import Battle, Completion, CompletionDistance, Outcome, PairingPolicy, Vote
-from arena.services.battles import (
-    BattleFilter,
-    battle_create,
-    battles_serve,
-    next_pair_distribution,
-)
+from arena.services.battles import BattleFilter, battle_create, battles_serve
 from arena.services.completion_distances import (
     completion_distances_ensure,
     completion_distances_fill,
 )
+from arena.services.pair_draws import next_pair_distribution
 from arena.services.votes import vote_record
 from arena.voters import Voter
 from ratings import services
