@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: install demo test test-core lint typecheck fmt check worker beat bench bench-equilibrium \
-	bench-api faults stack stack-down stack-status stack-smoke
+	bench-api bench-crowd faults stack stack-down stack-status stack-smoke
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -66,6 +66,13 @@ beat: $(STAMP)
 bench: $(ORACLES)
 	$(BIN)/python -m ratings bench $(BENCH_ARGS)
 	$(MAKE) bench-api
+	$(MAKE) bench-crowd
+
+# The crowd's path (battle page, then vote) through the whole middleware stack, with each
+# pairing setting beside the fewest-votes baseline (a fresh database arena_crowd_bench).
+bench-crowd: $(STAMP)
+	bash deploy/ensure_services.sh
+	$(BIN)/python bench/crowd_path.py $(BENCH_CROWD_ARGS)
 
 # Only the equilibrium solvers, beside those of a baseline revision in the same run
 # (BENCH_EQUILIBRIUM_ARGS, e.g. --equilibrium-baseline REF --equilibrium-repeat 3).
