@@ -75,7 +75,11 @@ class _Dual:
         self.n_prompts, self.n_items, _ = payoff.shape
         m = self.n_items
         self.rows, self.cols = np.triu_indices(m)
-        self.abs_tri = np.abs(np.asarray(payoff[:, self.rows, self.cols], dtype=np.float64))
+        # Fancy indexing after a slice returns a Fortran-ordered array; a block of prompts must
+        # be one contiguous run of memory, or every pass over it strides (several times slower).
+        self.abs_tri = np.ascontiguousarray(
+            np.abs(np.asarray(payoff[:, self.rows, self.cols], dtype=np.float64))
+        )
         self.log_weight = np.where(self.rows == self.cols, 0.0, np.log(2.0))
         # column sums of the symmetric slice from its weighted triangle: half to each end
         n_tri = self.rows.size
