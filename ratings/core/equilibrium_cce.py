@@ -154,15 +154,12 @@ class _Dual:
         shift_t = shift.astype(t.dtype)
         s_t = t.dtype(s_p)
         spans = list(blocks(n_p, _TRI_BLOCK))
-        # mu_M as a sum of two numbers of the pass's precision, so that f does not move in steps
-        # of mu's rounding (steps that would be steps of log Z, fatal to a line search)
-        hi = mu_m.astype(t.dtype)
-        mu_split = np.stack([hi, (mu_m - hi).astype(t.dtype)], axis=1)
+        mu_t = mu_m.astype(t.dtype)
         # numpy releases the GIL in its loops, so blocks run in parallel on threads
         with ThreadPoolExecutor(max_workers=WORKERS) as pool:
             parts = list(
                 pool.map(
-                    lambda sl: self._block(sl, t, mu_split, shift_t, s_t, find_top=not pass_top),
+                    lambda sl: self._block(sl, t, mu_t, shift_t, s_t, find_top=not pass_top),
                     spans,
                 )
             )
@@ -181,15 +178,17 @@ class _Dual:
             pk[sl] = part.prompt_model * scale
         pk /= total
         kr /= total
-        # The exponent was built from s_P, shift and f rounded to the pass precision; their
-        # rounding errors are the same for whole rows or columns of entries, so they do not
-        # average out: they would make log Z move in steps. Restore them to first order.
+        model_dev /= total
+        # The exponent was built from mu_M, s_P, shift and f rounded to the pass precision;
+        # their rounding errors are the same for whole rows or columns of entries, so they do
+        # not average out: they would make log Z move in steps of the rounding of mu, fatal to
+        # a line search. Restore them to first order (each term is a derivative of log Z).
         first_order = (s_p - float(s_t)) * value / total + float(kr @ (shift - shift_t))
-        first_order += rounding / total
+        first_order += rounding / total - 2.0 * float(model_dev @ (mu_m - mu_t))
         return _Joint(
             log_z=top + shift_top + float(np.log(total)) + first_order,
             prompt_model=pk,
-            model_dev=model_dev / total,
+            model_dev=model_dev,
             prompt_dev=self.exact.abs_tri @ kr,
             prompt_value=value / total,
         )
@@ -211,7 +210,9 @@ class _Dual:
         ``exp(2 (c_p - c))`` are applied in float64 to the per-prompt sums.
         """
         payoff, abs_tri = t.payoff[sl], t.abs_tri[sl]
-        f = np.asarray(payoff @ mu_m, dtype=np.float64).sum(axis=-1)
+        # one matrix-vector product for the block, not a stack of B small ones (3x slower)
+        f = np.asarray(payoff.reshape(-1, self.n_items) @ mu_m, dtype=np.float64)
+        f = f.reshape(payoff.shape[:2])
         f += self.log_tm[None, :] + 0.5 * self.log_tp[sl, None]
         c = f.max(axis=1)
         c_top = float(c.max())
