@@ -73,7 +73,7 @@ class EquilibriumResult:
     converged : bool
         Whether the solver reached its tolerance.
     n_iter : int
-        Continuation steps (NE) or L-BFGS-B iterations (CCE).
+        Continuation steps (NE), or L-BFGS-B iterations plus Newton steps (CCE).
     params : tuple of (str, object) pairs
         The parameters used.
     dual : ndarray or None
