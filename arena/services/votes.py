@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from arena import access, metrics, selectors
@@ -22,7 +22,7 @@ from arena.exceptions import (
     InvalidRequest,
 )
 from arena.models import Battle, Outcome, Vote, VoteTag
-from arena.services.bulk import bulk_insert
+from arena.services.bulk import bulk_insert, row_insert
 from arena.voters import Voter
 
 MAX_REASON_LENGTH = 2000
@@ -99,9 +99,9 @@ def _vote_write(
     replayed = _vote_check(battle.expires_at, existing, idempotency_key, now)
     if replayed is not None:
         return replayed, False
-    vote = Vote(
-        battle=battle,
-        identity_revealed=bool(battle.revealed),
+    fields = {
+        "battle_id": battle.pk,
+        "identity_revealed": bool(battle.revealed),
         **_vote_fields(
             voter,
             _admit(battle, voter),
@@ -110,11 +110,13 @@ def _vote_write(
             idempotency_key=idempotency_key,
             now=now,
         ),
-    )
+    }
     try:
-        vote.save(force_insert=True)
+        pk = row_insert(Vote, fields)
     except IntegrityError:
         raise AlreadyVoted from None
+    vote = Vote(pk=pk, **fields)
+    vote._state.adding, vote._state.db = False, connection.alias  # as if loaded
     return vote, True
 
 
