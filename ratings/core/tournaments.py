@@ -22,6 +22,7 @@ API (the web app drives a tournament with it; every function is pure)::
     while not bracket_done(state):
         for match in bracket_pending(state):      # Match(id, a, b, prompt), a shown as A
             state = bracket_record(state, match.id, outcome)   # outcome: an Outcome value
+        # or, for a batch of pending matches: bracket_record_many(state, {id: outcome, ...})
     comparisons = bracket_comparisons(state)      # every recorded match, one vote each
     ranking = bradley_terry(comparisons)          # the final ranking
 
@@ -148,6 +149,25 @@ def bracket_record(state: dict[str, Any], match_id: str, outcome: int) -> dict[s
     if match_id not in {m.id for m in _replay(state, _prompt_index(state, match_id))}:
         raise ValueError(f"match {match_id!r} is not pending")
     return {**state, "results": {**state["results"], match_id: int(outcome)}}
+
+
+def bracket_record_many(state: dict[str, Any], outcomes: dict[str, int]) -> dict[str, Any]:
+    """:func:`bracket_record` for several matches pending together (one replay per prompt).
+
+    Raises
+    ------
+    ValueError
+        If an outcome is not an :class:`Outcome` value or a match is neither pending nor
+        recorded; then nothing is recorded.
+    """
+    new = {m: int(o) for m, o in outcomes.items() if m not in state["results"]}
+    if any(o not in _OUTCOMES for o in new.values()):
+        raise ValueError("unknown outcome")
+    prompts = {_prompt_index(state, m) for m in new}
+    pending = {m.id for k in prompts for m in _replay(state, k)}
+    if not set(new) <= pending:
+        raise ValueError(f"match {sorted(set(new) - pending)[0]!r} is not pending")
+    return {**state, "results": {**state["results"], **new}} if new else state
 
 
 def bracket_done(state: dict[str, Any]) -> bool:
