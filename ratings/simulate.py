@@ -175,7 +175,9 @@ def simulate(
     outcome = np.zeros(budget, dtype=np.int8)
     pair_votes = np.zeros((n, n))
     state = PairingState(np.zeros(n), None, pair_votes)
-    every = max(1, budget // checkpoints)
+    # Checkpoints fall on refits, so the refit schedule (and what the policy sees) does not
+    # depend on the budget.
+    every = max(refit, (budget // checkpoints) // refit * refit)
     marks: list[dict[str, Any]] = []
     curve: list[list[float]] = []
     choose = POLICY[policy]
@@ -192,7 +194,7 @@ def simulate(
         pair_votes[i, j] += 1
         pair_votes[j, i] += 1
         done = t + 1
-        if done % refit == 0 or done % every == 0 or done == budget:
+        if done % refit == 0 or done == budget:
             c = Comparisons(names, a[:done], b[:done], outcome[:done], np.ones(done))
             try:
                 fit = bradley_terry(c)
