@@ -157,3 +157,13 @@ def test_simulate_plays_tournament_formats_at_the_budget(capsys):
     assert out["final"]["votes"] == 150
     assert out["tournaments"] >= 150 // 20  # 15 matches each, plus replays of ties
     assert out["final"]["spearman"] > 0.5
+
+
+def test_pairing_bench_times_every_policy_against_the_target():
+    from ratings import bench_pairing
+
+    out = bench_pairing.run(20, decisions=200)
+    assert set(out["policies"]) == set(POLICY)
+    for figures in out["policies"].values():
+        assert 0 < figures["p50_ms"] <= figures["p99_ms"]
+    assert out["met"] == (max(f["p99_ms"] for f in out["policies"].values()) < 2.0)
