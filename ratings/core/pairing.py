@@ -116,8 +116,7 @@ def information(state: PairingState) -> FloatArray:
     References
     ----------
     W.-L. Chiang et al., "Chatbot Arena", 2024, arXiv:2403.04132, §5 (the sampling rule this
-    refines). M. E. Glickman and A. C. Jensen, "Adaptive paired comparison design", J. Stat.
-    Plan. Inference 127 (2005), doi:10.1016/j.jspi.2003.09.022.
+    refines).
     """
     if state.covariance is None:
         return uniform(state)

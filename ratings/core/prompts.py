@@ -63,8 +63,8 @@ def prompt_probabilities(
     References
     ----------
     Z. Wang and E. P. Simoncelli, "Maximum differentiation (MAD) competition", J. Vision 8
-    (2008), doi:10.1167/8.12.8. "Which prompts make the difference? Data prioritization for
-    efficient human LLM evaluation", 2023, arXiv:2310.14424.
+    (2008), doi:10.1167/8.12.8. M. Boubdir et al., "Which prompts make the difference? Data
+    prioritization for efficient human LLM evaluation", 2023, arXiv:2310.14424.
     """
     d = np.asarray(dissimilarity, dtype=np.float64)
     if d.size == 0 or np.shape(ties) != d.shape or np.shape(votes) != d.shape:
