@@ -157,6 +157,8 @@ def replay(
         if len(chosen) % refit == 0:
             state = _state(names, chosen, pair_votes)
             probs = POLICY[policy](state)
+        elif policy == "fewest-votes":  # its state is the vote counts: fresh for every vote
+            probs = POLICY[policy](PairingState(state.scores, state.covariance, pair_votes))
     return _report(policy, prompts=prompts, seed=seed, names=names, chosen=chosen, records=records)
 
 

@@ -220,7 +220,25 @@ class PairingCache:
 
 
 def pairing_cache(probabilities: FloatArray, n: int) -> PairingCache:
-    """Cache a policy's probabilities over the pairs of ``n`` competitors for fast draws."""
+    """Cache a policy's probabilities over the pairs of ``n`` competitors for fast draws.
+
+    Parameters
+    ----------
+    probabilities : array of float, shape (n (n − 1) / 2,)
+        A policy's output, in the order of :func:`pairs_of`.
+    n : int
+        Number of competitors.
+
+    Returns
+    -------
+    PairingCache
+        The probabilities with their cumulative sums; rebuild it after every refit.
+
+    Raises
+    ------
+    ValueError
+        If the number of probabilities is not the number of pairs.
+    """
     i, j = pairs_of(n)
     p = np.asarray(probabilities, dtype=np.float64)
     if p.shape != i.shape:
@@ -229,7 +247,21 @@ def pairing_cache(probabilities: FloatArray, n: int) -> PairingCache:
 
 
 def pair_draw_cached(cache: PairingCache, rng: np.random.Generator) -> tuple[int, int, float]:
-    """One pairing decision from a cache: ``(i, j, p)``, in O(log n) (a binary search)."""
+    """One pairing decision from a cache: ``(i, j, p)``, by a binary search.
+
+    Parameters
+    ----------
+    cache : PairingCache
+        From :func:`pairing_cache`.
+    rng : numpy.random.Generator
+        The source of randomness.
+
+    Returns
+    -------
+    tuple of (int, int, float)
+        The pair ``i < j`` and the probability it was drawn with (to store with the battle,
+        for :func:`inverse_probability_weights`).
+    """
     cdf = cache.cdf
     k = min(int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right")), cdf.size - 1)
     return int(cache.pair_i[k]), int(cache.pair_j[k]), float(cache.probabilities[k])

@@ -85,6 +85,16 @@ def text_dissimilarity(first: str, second: str) -> float:
 
     0 for texts with the same words (or both empty), 1 for texts with none in common.
 
+    Parameters
+    ----------
+    first, second : str
+        The two completions.
+
+    Returns
+    -------
+    float
+        The distance, in [0, 1].
+
     References
     ----------
     P. Jaccard, "Étude comparative de la distribution florale", Bull. Soc. Vaud. Sci. Nat. 37

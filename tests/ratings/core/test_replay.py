@@ -93,3 +93,23 @@ def test_replay_refuses_a_bad_budget(tmp_path, capsys):
     write_votes(tmp_path / "v.jsonl", np.random.default_rng(0))
     assert main(["replay", str(tmp_path / "v.jsonl"), "--policy", "uniform", "--budget", "0"]) == 2
     assert "budget" in capsys.readouterr().err
+
+
+def test_a_tournament_replayed_uses_real_votes_and_counts_the_matches_it_could_not_play(tmp_path):
+    rows = write_votes(tmp_path / "v.jsonl", np.random.default_rng(2))
+    rows = [r for r in rows if {r["model_a"], r["model_b"]} != {"w", "z"}]  # one pair never met
+    (tmp_path / "v.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    records = read_records(tmp_path / "v.jsonl", [])
+    out = replay(
+        records,
+        policy="baseline",
+        budget=40,
+        seed=0,
+        refit=10,
+        prompts="random",
+        random_share=0.2,
+        dissimilarity={},
+    )
+    assert out["n_votes"] <= 40
+    assert out["coin_matches"] > 0  # the baseline w never met z
+    assert out["competitors_ranked"] == 3  # z played only the baseline: never voted
