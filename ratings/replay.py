@@ -7,7 +7,7 @@ the Bradley–Terry ranking of the chosen votes is compared with the one from al
 pair has votes on, or (``--prompts prioritised``) by :func:`ratings.core.prompts.
 prompt_probabilities`: the pair's two completions most different (word-set Jaccard distance of
 the answer texts, from ``--answers``, default ``answers.jsonl`` beside the votes; without texts,
-the difference in answer length ``len_a``/``len_b`` when the votes carry it, else none) and
+the difference in answer length ``len_*`` or ``tokens_*`` when the votes carry it) and
 the fewest ties and both-bad verdicts so far, a share at random. A tournament format plays its
 matches on the votes the same way; a match with no vote left is settled by the format's coin
 and counted, not voted.
@@ -93,9 +93,10 @@ def dissimilarities(
                 out[(r["model_a"], r["model_b"], q)] = text_dissimilarity(x, y)
     for r in records:  # lengths where no texts: the relative difference, in [0, 1]
         key = (r["model_a"], r["model_b"], str(r["question_id"]))
-        if key not in out and isinstance(r.get("len_a"), int | float) and r.get("len_b"):
-            la, lb = float(r["len_a"]), float(r["len_b"])
-            out[key] = abs(la - lb) / max(la, lb, 1.0)
+        for field in ("len", "tokens"):
+            la, lb = r.get(f"{field}_a"), r.get(f"{field}_b")
+            if key not in out and isinstance(la, int | float) and isinstance(lb, int | float):
+                out[key] = abs(la - lb) / max(la, lb, 1.0)
     out.update({(b, a, q): v for (a, b, q), v in list(out.items())})
     return out
 
