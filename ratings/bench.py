@@ -5,7 +5,9 @@ competitors, 25% ties, popular competitors met far more often), then times:
 
 - Bradley–Terry with sandwich intervals, this project and arena-rank;
 - Bradley–Terry with 100 bootstrap rounds, this project and arena-rank;
-- online Elo over the same votes.
+- online Elo over the same votes;
+- one pairing decision at the same number of competitors, each policy's state cached
+  (:mod:`ratings.bench_pairing`; uniform pairing the baseline).
 
 It checks this project's ratings against an exact solve by choix (``ilsr_pairwise_dense`` run
 to convergence) and against arena-rank's, and prints the speed ratios: readable lines first,
@@ -66,6 +68,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="runs of each of this project's timings; the median is reported",
     )
     parser.add_argument("--skip-arena-rank", action="store_true", help="time this project only")
+    parser.add_argument(
+        "--pairing-only",
+        action="store_true",
+        help="time only one pairing decision at --competitors, each policy (uniform the baseline)",
+    )
     group = parser.add_argument_group("equilibrium solvers (ratings.bench_equilibrium)")
     group.add_argument(
         "--equilibrium-only",
@@ -210,6 +217,12 @@ def run_from_args(args: argparse.Namespace) -> int:
     if args.equilibrium_only:
         _run_equilibrium_bench(args)
         return 0
+    from ratings import bench_pairing
+
+    if args.pairing_only:
+        pairing = bench_pairing.run(args.competitors, seed=args.seed)
+        print(json.dumps({"pairing": pairing}))
+        return 0 if pairing["met"] else 1
     rng = np.random.default_rng(args.seed)
     votes, _ = synthetic_votes(args.votes, args.competitors, ties=args.ties, rng=rng)
     print(
@@ -239,6 +252,8 @@ def run_from_args(args: argparse.Namespace) -> int:
     if theirs is not None:
         summary.update(_compare(ours, theirs))
         summary["ok"] = summary["ok"] and summary["max_diff_vs_arena_rank"] < ARENA_RANK_TOLERANCE
+    summary["pairing"] = bench_pairing.run(args.competitors, seed=args.seed)
+    summary["ok"] = summary["ok"] and summary["pairing"]["met"]
     summary["targets"] = _targets(summary)
     print(json.dumps(summary))
     _run_equilibrium_bench(args)

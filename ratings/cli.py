@@ -129,10 +129,16 @@ def build_parser() -> argparse.ArgumentParser:
     rate.add_argument("--json", action="store_true", help="print one JSON object")
     if equilibrium_cli is not None:
         equilibrium_cli.add_arguments(rate)
-    from ratings import judges_cli, simulate
+    from ratings import judges_cli, replay, simulate, study
 
     simulation = commands.add_parser("simulate", help="votes a pairing policy needs, simulated")
     simulate.add_arguments(simulation)
+    study.add_arguments(
+        commands.add_parser("study", help="pairing policies over many seeds: votes to τ, a plot")
+    )
+    replay.add_arguments(
+        commands.add_parser("replay", help="a pairing policy replayed on real votes")
+    )
     judges = commands.add_parser("judges", help="report how far to trust each judge")
     judges_cli.add_arguments(judges)
     bench = commands.add_parser("bench", help="time the rating core against arena-rank")
@@ -154,6 +160,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ratings import simulate
 
         return simulate.run_from_args(args)
+    if args.command in ("study", "replay"):
+        from ratings import replay, study
+
+        return {"study": study, "replay": replay}[args.command].run_from_args(args)
     if args.command == "judges":
         from ratings import judges_cli
 

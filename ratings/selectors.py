@@ -11,6 +11,7 @@ from arena import selectors as arena_selectors
 from arena.models import Arena
 from arena.voters import Voter
 from ratings.core.judges import JudgedVotes
+from ratings.core.pairing import inverse_probability_weights
 from ratings.core.types import Comparisons
 from ratings.exceptions import LeaderboardNotFound
 from ratings.models import Leaderboard, RatingRun
@@ -63,7 +64,7 @@ def comparisons_for_leaderboard(
 
     ``prompt_axis`` is ``prompt`` (each prompt) or ``category``: the grouping the equilibrium
     methods play over. Style features are filled when every battle has both answers. With
-    ``inverse_probability``, each vote weighs ``1/p`` (see :func:`inverse_probability_weights`).
+    ``inverse_probability``, each vote weighs ``1/p`` (see :func:`vote_weights_from_probabilities`).
     """
     rows = arena_selectors.vote_rows_in_scope(leaderboard.arena, scope_of(leaderboard), watermark)
     names = sorted({r[0] for r in rows} | {r[1] for r in rows})
@@ -78,7 +79,7 @@ def comparisons_for_leaderboard(
         b=np.array([index[r[1]] for r in rows], dtype=np.intp),
         outcome=np.array([r[2] for r in rows], dtype=np.int8),
         weight=(
-            inverse_probability_weights([r[13] for r in rows])
+            vote_weights_from_probabilities([r[13] for r in rows])
             if inverse_probability
             else np.ones(len(rows))
         ),
@@ -90,14 +91,15 @@ def comparisons_for_leaderboard(
     )
 
 
-def inverse_probability_weights(probabilities: list[float | None]) -> np.ndarray:
-    """``1/p`` per vote, scaled to average 1 over the votes that have ``p`` (LMArena's eq. 7;
-    the scale changes neither the fit nor its sandwich intervals). A vote without ``p`` (an
-    import, a jury copy) weighs 1, as an average vote."""
+def vote_weights_from_probabilities(probabilities: list[float | None]) -> np.ndarray:
+    """Each vote's ``1/p`` (``core.pairing.inverse_probability_weights``), scaled to average
+    1 over the votes that have ``p`` (the scale changes neither the fit nor its sandwich
+    intervals). A vote without ``p`` (an import, a jury copy) weighs 1, as an average vote."""
     weights = np.ones(len(probabilities))
     known = np.array([p is not None for p in probabilities], dtype=bool)
     if known.any():
-        inverse = 1.0 / np.array([p for p in probabilities if p is not None], dtype=np.float64)
+        given = np.array([p for p in probabilities if p is not None], dtype=np.float64)
+        inverse = inverse_probability_weights(given, 2)
         weights[known] = inverse / inverse.mean()
     return weights
 

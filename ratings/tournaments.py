@@ -29,7 +29,7 @@ from ratings.core.tournaments import (
     bracket_done,
     bracket_matches,
     bracket_pending,
-    bracket_record,
+    bracket_record_many,
     bracket_start,
 )
 from ratings.core.types import ELO_PER_LOG_UNIT
@@ -105,12 +105,14 @@ def tournament_advance(*, tournament_id: int, wait: bool = True) -> Tournament:
         .order_by("battle__vote__id")
         .values_list("id", "match_id", "battle__vote__outcome")
     )
-    state, recorded = tournament.state, []
+    outcomes: dict[str, int] = {}
+    recorded = []
     for pk, match_id, outcome in decided:
-        if match_id in state["results"]:
+        if match_id in tournament.state["results"] or match_id in outcomes:
             continue  # an earlier battle of this match decided it
-        state = bracket_record(state, match_id, outcome)
+        outcomes[match_id] = outcome
         recorded.append(pk)
+    state = bracket_record_many(tournament.state, outcomes)
     if recorded:
         TournamentMatch.objects.filter(pk__in=recorded).update(recorded=True)
         tournament.state = state

@@ -14,12 +14,16 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import expit
+from scipy.stats import norm
 
 from ratings.core.types import FloatArray, IntArray
 
 POLICIES = ("uniform", "fewest-votes", "ci-reduction", "information", "ucb")
 #: Share of every adaptive policy's probability spread evenly over all pairs.
 EXPLORATION = 0.05
+#: The floor of :func:`information`: lower, as its weights are smooth and never starve a
+#: close pair, yet above zero so that ``1/p`` weights stay bounded (at most 50 × the pair count).
+INFORMATION_EXPLORATION = 0.02
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,18 +93,39 @@ def ci_reduction(state: PairingState) -> FloatArray:
 
 
 def information(state: PairingState) -> FloatArray:
-    """Expected information about the order: Fisher information ``p(1−p)`` of a vote on the
-    pair, weighted by how uncertain the pair's order still is (the variance of its difference
-    relative to the difference squared); pairs drawn in proportion to it, with a floor."""
+    """Doubt-weighted information: pairs drawn in proportion to ``p(1−p) · Φ(−|d|/σ) · σ``.
+
+    ``d`` is the pair's current score difference and ``σ`` its standard error, so
+    ``Φ(−|d|/σ)`` is the chance that the current order of the pair is wrong; ``p(1−p)`` is the
+    Fisher information one vote gives about ``d``; and ``σ`` favours the pairs whose difference
+    one vote still moves. The weight is largest for close pairs adjacent in the current ranking
+    whose order is uncertain, and vanishes for pairs whose order is settled, so votes go where
+    they lower the number of pairs ranked wrongly (Kendall's distance). A floor of
+    :data:`INFORMATION_EXPLORATION` is spread evenly over all pairs.
+
+    Parameters
+    ----------
+    state : PairingState
+        The latest fit; before the first one (no covariance) every pair is alike.
+
+    Returns
+    -------
+    array of float, shape (n (n − 1) / 2,)
+        The probability of each pair, in the order of :func:`pairs_of`.
+
+    References
+    ----------
+    W.-L. Chiang et al., "Chatbot Arena", 2024, arXiv:2403.04132, §5 (the sampling rule this
+    refines).
+    """
+    if state.covariance is None:
+        return uniform(state)
     i, j = pairs_of(state.n)
     d = state.scores[i] - state.scores[j]
     p = expit(d)
-    var = _difference_variance(state, i, j)
-    # The chance the current order of the pair is wrong, from its normal approximation, times
-    # what one vote tells about it.
-    doubt = np.exp(-0.5 * d * d / var)
-    gain = p * (1.0 - p) * doubt * var
-    return _with_floor(gain)
+    sd = np.sqrt(_difference_variance(state, i, j))
+    gain = p * (1.0 - p) * norm.cdf(-np.abs(d) / sd) * sd
+    return _with_floor(gain, INFORMATION_EXPLORATION)
 
 
 def ucb(state: PairingState, *, c: float = 1.0) -> FloatArray:
@@ -143,3 +168,100 @@ def pair_draw(
     i, j = pairs_of(n)
     k = int(rng.choice(probabilities.size, p=probabilities))
     return int(i[k]), int(j[k]), float(probabilities[k])
+
+
+def inverse_probability_weights(probabilities: FloatArray, n: int) -> FloatArray:
+    """Each vote's weight ``1 / (p · n_pairs)`` from the probability its pair was drawn with.
+
+    Put in :attr:`Comparisons.weight`, these make the Bradley–Terry fit of adaptively paired
+    votes estimate what uniform pairing would (the same pair weights), even when the truth is
+    not Bradley–Terry (cyclic or prompt-dependent preferences), where the unweighted fit drifts
+    towards the pairs the policy favoured. The scale (uniform pairing gives 1) changes neither
+    the point estimate nor the sandwich covariance; use the sandwich, not the Fisher one.
+
+    Parameters
+    ----------
+    probabilities : array of float
+        The stored probability of each vote's pair, as returned by :func:`pair_draw`.
+    n : int
+        Number of competitors.
+
+    Returns
+    -------
+    array of float
+        The weights.
+
+    Raises
+    ------
+    ValueError
+        If a probability is not in (0, 1].
+
+    References
+    ----------
+    W.-L. Chiang et al., "Chatbot Arena", 2024, arXiv:2403.04132, §5, eq. 7 (the reweighted
+    estimator; arena-rank's ``reweighted`` option). D. G. Horvitz and D. J. Thompson, JASA 47
+    (1952), doi:10.1080/01621459.1952.10483446.
+    """
+    p = np.asarray(probabilities, dtype=np.float64)
+    if p.size and (not np.all(p > 0) or np.any(p > 1)):
+        raise ValueError("every pair probability must be in (0, 1]")
+    out: FloatArray = 1.0 / (p * (n * (n - 1) / 2))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class PairingCache:
+    """A policy's probabilities ready for drawing: computed once per refit, then reused."""
+
+    probabilities: FloatArray
+    cdf: FloatArray
+    pair_i: IntArray
+    pair_j: IntArray
+
+
+def pairing_cache(probabilities: FloatArray, n: int) -> PairingCache:
+    """Cache a policy's probabilities over the pairs of ``n`` competitors for fast draws.
+
+    Parameters
+    ----------
+    probabilities : array of float, shape (n (n − 1) / 2,)
+        A policy's output, in the order of :func:`pairs_of`.
+    n : int
+        Number of competitors.
+
+    Returns
+    -------
+    PairingCache
+        The probabilities with their cumulative sums; rebuild it after every refit.
+
+    Raises
+    ------
+    ValueError
+        If the number of probabilities is not the number of pairs.
+    """
+    i, j = pairs_of(n)
+    p = np.asarray(probabilities, dtype=np.float64)
+    if p.shape != i.shape:
+        raise ValueError(f"need {i.size} pair probabilities, got {p.size}")
+    return PairingCache(p, np.cumsum(p), i, j)
+
+
+def pair_draw_cached(cache: PairingCache, rng: np.random.Generator) -> tuple[int, int, float]:
+    """One pairing decision from a cache: ``(i, j, p)``, by a binary search.
+
+    Parameters
+    ----------
+    cache : PairingCache
+        From :func:`pairing_cache`.
+    rng : numpy.random.Generator
+        The source of randomness.
+
+    Returns
+    -------
+    tuple of (int, int, float)
+        The pair ``i < j`` and the probability it was drawn with (to store with the battle,
+        for :func:`inverse_probability_weights`).
+    """
+    cdf = cache.cdf
+    k = min(int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right")), cdf.size - 1)
+    return int(cache.pair_i[k]), int(cache.pair_j[k]), float(cache.probabilities[k])

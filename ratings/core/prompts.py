@@ -63,8 +63,8 @@ def prompt_probabilities(
     References
     ----------
     Z. Wang and E. P. Simoncelli, "Maximum differentiation (MAD) competition", J. Vision 8
-    (2008), doi:10.1167/8.12.8. "Which prompts make the difference? Data prioritization for
-    efficient human LLM evaluation", 2023, arXiv:2310.14424.
+    (2008), doi:10.1167/8.12.8. M. Boubdir et al., "Which prompts make the difference? Data
+    prioritization for efficient human LLM evaluation", 2023, arXiv:2310.14424.
     """
     d = np.asarray(dissimilarity, dtype=np.float64)
     if d.size == 0 or np.shape(ties) != d.shape or np.shape(votes) != d.shape:
@@ -84,6 +84,16 @@ def text_dissimilarity(first: str, second: str) -> float:
     """One minus the Jaccard similarity of the two texts' sets of lower-cased words.
 
     0 for texts with the same words (or both empty), 1 for texts with none in common.
+
+    Parameters
+    ----------
+    first, second : str
+        The two completions.
+
+    Returns
+    -------
+    float
+        The distance, in [0, 1].
 
     References
     ----------

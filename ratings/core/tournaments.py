@@ -22,6 +22,7 @@ API (the web app drives a tournament with it; every function is pure)::
     while not bracket_done(state):
         for match in bracket_pending(state):      # Match(id, a, b, prompt), a shown as A
             state = bracket_record(state, match.id, outcome)   # outcome: an Outcome value
+        # or, for a batch of pending matches: bracket_record_many(state, {id: outcome, ...})
     comparisons = bracket_comparisons(state)      # every recorded match, one vote each
     ranking = bradley_terry(comparisons)          # the final ranking
 
@@ -39,29 +40,16 @@ win each, replays included (:func:`bracket_comparisons`), not a placement by rou
 
 from __future__ import annotations
 
-import math
-import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from ratings.core.brackets import Match, replay_prompt
 from ratings.core.types import Comparisons, Outcome
 
 FORMATS = ("single-elimination", "merge-sort", "swiss", "baseline")
-_DECISIVE = {int(Outcome.A), int(Outcome.B)}
 _OUTCOMES = {int(o) for o in Outcome}
-
-
-@dataclass(frozen=True, slots=True)
-class Match:
-    """One judge call: competitor ``a`` (shown as A) against ``b`` on ``prompt``."""
-
-    id: str
-    a: str
-    b: str
-    prompt: str
 
 
 def bracket_start(
@@ -126,15 +114,42 @@ def bracket_start(
 
 
 def bracket_pending(state: dict[str, Any]) -> list[Match]:
-    """The matches that can be played now, over all prompts, in a deterministic order."""
+    """The matches that can be played now, over all prompts, in a deterministic order.
+
+    Parameters
+    ----------
+    state : dict
+        A state from :func:`bracket_start`, :func:`bracket_record` or :func:`bracket_record_many`.
+
+    Returns
+    -------
+    list of Match
+        Every match whose two sides are known and whose result is not recorded yet; empty when
+        the tournament is over.
+    """
     pending: list[Match] = []
     for k in range(len(state["prompts"])):
-        pending.extend(_replay(state, k))
+        pending.extend(replay_prompt(state, k))
     return pending
 
 
 def bracket_record(state: dict[str, Any], match_id: str, outcome: int) -> dict[str, Any]:
     """The state with one more result; unchanged if ``match_id`` was recorded already.
+
+    Parameters
+    ----------
+    state : dict
+        The current state (not modified).
+    match_id : str
+        The id of a pending match.
+    outcome : int
+        An :class:`Outcome` value, as seen by the match's ``a`` (shown as A).
+
+    Returns
+    -------
+    dict
+        A new state; the same object when the match was recorded before (the first result
+        stands).
 
     Raises
     ------
@@ -145,28 +160,92 @@ def bracket_record(state: dict[str, Any], match_id: str, outcome: int) -> dict[s
         raise ValueError(f"unknown outcome {outcome!r}")
     if match_id in state["results"]:
         return state
-    if match_id not in {m.id for m in _replay(state, _prompt_index(state, match_id))}:
+    if match_id not in {m.id for m in replay_prompt(state, _prompt_index(state, match_id))}:
         raise ValueError(f"match {match_id!r} is not pending")
     return {**state, "results": {**state["results"], match_id: int(outcome)}}
 
 
+def bracket_record_many(state: dict[str, Any], outcomes: dict[str, int]) -> dict[str, Any]:
+    """:func:`bracket_record` for several matches pending together (one replay per prompt).
+
+    Parameters
+    ----------
+    state : dict
+        The current state (not modified).
+    outcomes : dict of str to int
+        Outcome by match id; ids already recorded are ignored (their first result stands).
+
+    Returns
+    -------
+    dict
+        The new state, or ``state`` itself when nothing new was recorded.
+
+    Raises
+    ------
+    ValueError
+        If an outcome is not an :class:`Outcome` value or a match is neither pending nor
+        recorded; then nothing is recorded.
+    """
+    new = {m: int(o) for m, o in outcomes.items() if m not in state["results"]}
+    if any(o not in _OUTCOMES for o in new.values()):
+        raise ValueError("unknown outcome")
+    prompts = {_prompt_index(state, m) for m in new}
+    pending = {m.id for k in prompts for m in replay_prompt(state, k)}
+    if not set(new) <= pending:
+        raise ValueError(f"match {sorted(set(new) - pending)[0]!r} is not pending")
+    return {**state, "results": {**state["results"], **new}} if new else state
+
+
 def bracket_done(state: dict[str, Any]) -> bool:
-    """Whether every prompt's tournament is over."""
+    """Whether every prompt's tournament is over (no match is pending).
+
+    Parameters
+    ----------
+    state : dict
+        The current state.
+
+    Returns
+    -------
+    bool
+    """
     return not bracket_pending(state)
 
 
 def bracket_matches(state: dict[str, Any]) -> list[tuple[Match, int]]:
-    """Every recorded match with its outcome, in the order of the bracket."""
+    """Every recorded match with its outcome, in the order of the bracket.
+
+    Parameters
+    ----------
+    state : dict
+        The current state.
+
+    Returns
+    -------
+    list of (Match, int)
+        The matches played so far, replays of ties included, each with its outcome.
+    """
     out: list[tuple[Match, int]] = []
     for k in range(len(state["prompts"])):
         played: list[Match] = []
-        _replay(state, k, played)
+        replay_prompt(state, k, played)
         out.extend((m, state["results"][m.id]) for m in played)
     return out
 
 
 def bracket_comparisons(state: dict[str, Any]) -> Comparisons:
-    """The recorded matches as votes (one each, prompt column set), for Bradley–Terry."""
+    """The recorded matches as votes (one each, prompt column set), for Bradley–Terry.
+
+    Parameters
+    ----------
+    state : dict
+        The current state.
+
+    Returns
+    -------
+    Comparisons
+        One row per recorded match, weight 1, ``prompt`` indexing ``state["prompts"]``; fit
+        them with :func:`ratings.core.bradley_terry` for the tournament's final ranking.
+    """
     names = tuple(state["competitors"])
     index = {name: k for k, name in enumerate(names)}
     played = bracket_matches(state)
@@ -189,142 +268,14 @@ def _prompt_index(state: dict[str, Any], match_id: str) -> int:
     return int(head)
 
 
-class _Replay:
-    """One prompt's tournament replayed from the recorded results."""
-
-    def __init__(self, state: dict[str, Any], k: int, played: list[Match] | None) -> None:
-        self.state, self.k = state, k
-        self.prompt = state["prompts"][k]
-        self.results: dict[str, int] = state["results"]
-        self.pending: list[Match] = []
-        self.played = played
-        self.rng = np.random.default_rng([state["seed"], k])
-
-    def result(self, match_id: str, a: str, b: str) -> int | None:
-        """The recorded outcome (as seen by ``a``), or None after queueing the match."""
-        match = Match(match_id, a, b, self.prompt)
-        if match_id not in self.results:
-            self.pending.append(match)
-            return None
-        if self.played is not None:
-            self.played.append(match)
-        return self.results[match_id]
-
-    def winner(self, match_id: str, a: str, b: str) -> str | None:
-        """The winner of a match that needs one: a replay with positions swapped, then a coin."""
-        first = self.result(match_id, a, b)
-        if first is None or first in _DECISIVE:
-            return None if first is None else (a if first == Outcome.A else b)
-        second = self.result(f"{match_id}/swap", b, a)
-        if second is None or second in _DECISIVE:
-            return None if second is None else (b if second == Outcome.A else a)
-        coin = zlib.crc32(f"{self.state['seed']}/{match_id}".encode()) & 1
-        return a if coin == 0 else b
-
-
-def _replay(state: dict[str, Any], k: int, played: list[Match] | None = None) -> list[Match]:
-    run = _Replay(state, k, played)
-    order = [state["competitors"][i] for i in run.rng.permutation(len(state["competitors"]))]
-    _FORMAT[state["format"]](run, order)
-    return run.pending
-
-
-def _single_elimination(run: _Replay, order: list[str]) -> None:
-    size = 1 << math.ceil(math.log2(len(order)))
-    byes = size - len(order)
-    # The first ``byes`` entrants go straight to round 2; the rest pair off in round 1.
-    field: list[str | None] = [*order[:byes], *_round(run, order[byes:], 1)]
-    level = 2
-    while len(field) > 1:
-        field = _round(run, field, level)
-        level += 1
-
-
-def _round(run: _Replay, field: Sequence[str | None], level: int) -> list[str | None]:
-    out: list[str | None] = []
-    for slot in range(0, len(field) - 1, 2):
-        a, b = field[slot], field[slot + 1]
-        out.append(
-            None if a is None or b is None else run.winner(f"{run.k}/se/{level}/{slot // 2}", a, b)
-        )
-    return out
-
-
-def _merge_sort(run: _Replay, order: list[str]) -> None:
-    runs: list[list[str] | None] = [[name] for name in order]
-    level = 0
-    while len(runs) > 1:
-        merged: list[list[str] | None] = []
-        for slot in range(0, len(runs), 2):
-            if slot + 1 == len(runs):
-                merged.append(runs[slot])
-                continue
-            left, right = runs[slot], runs[slot + 1]
-            prefix = f"{run.k}/ms/{level}/{slot // 2}"
-            merged.append(
-                None if left is None or right is None else _merge(run, left, right, prefix)
-            )
-        runs, level = merged, level + 1
-
-
-def _merge(run: _Replay, left: list[str], right: list[str], prefix: str) -> list[str] | None:
-    """Merge two lists ordered best first; None while a comparison is pending."""
-    out: list[str] = []
-    i = j = 0
-    while i < len(left) and j < len(right):
-        winner = run.winner(f"{prefix}/{i + j}", left[i], right[j])
-        if winner is None:
-            return None
-        if winner == left[i]:
-            out.append(left[i])
-            i += 1
-        else:
-            out.append(right[j])
-            j += 1
-    return out + left[i:] + right[j:]
-
-
-def _swiss(run: _Replay, order: list[str]) -> None:
-    points = dict.fromkeys(order, 0.0)
-    met: set[frozenset[str]] = set()
-    for level in range(1, math.ceil(math.log2(len(order))) + 1):
-        standing = sorted(order, key=lambda name: -points[name])  # stable: seeded order breaks ties
-        if len(standing) % 2:
-            points[standing.pop()] += 1.0  # a bye: the last in the standings
-        complete = True
-        for slot, (a, b) in enumerate(_swiss_pairs(standing, met)):
-            met.add(frozenset((a, b)))
-            outcome = run.result(f"{run.k}/sw/{level}/{slot}", a, b)
-            if outcome is None:
-                complete = False
-                continue
-            share = 1.0 if outcome == Outcome.A else 0.0 if outcome == Outcome.B else 0.5
-            points[a] += share
-            points[b] += 1.0 - share
-        if not complete:
-            return
-
-
-def _swiss_pairs(standing: list[str], met: set[frozenset[str]]) -> list[tuple[str, str]]:
-    """Pair down the standings, each with the next one not yet met (or the next at all)."""
-    left, pairs = list(standing), []
-    while left:
-        a = left.pop(0)
-        partner = next((b for b in left if frozenset((a, b)) not in met), left[0])
-        left.remove(partner)
-        pairs.append((a, partner))
-    return pairs
-
-
-def _baseline(run: _Replay, order: list[str]) -> None:
-    base = run.state["baseline"]
-    for slot, name in enumerate(n for n in order if n != base):
-        run.result(f"{run.k}/bl/0/{slot}", name, base)
-
-
-_FORMAT = {
-    "single-elimination": _single_elimination,
-    "merge-sort": _merge_sort,
-    "swiss": _swiss,
-    "baseline": _baseline,
-}
+__all__ = [
+    "FORMATS",
+    "Match",
+    "bracket_comparisons",
+    "bracket_done",
+    "bracket_matches",
+    "bracket_pending",
+    "bracket_record",
+    "bracket_record_many",
+    "bracket_start",
+]

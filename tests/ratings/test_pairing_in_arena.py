@@ -22,7 +22,7 @@ from arena.voters import Voter
 from ratings import services
 from ratings.core.pairing import POLICIES, PairingState, information
 from ratings.models import Leaderboard, RatingRun
-from ratings.selectors import inverse_probability_weights
+from ratings.selectors import vote_weights_from_probabilities
 from tests.arena.api_helpers import Api, key_for
 from tests.ratings.direct import direct_bt_ratings
 
@@ -140,7 +140,7 @@ def test_the_judge_api_takes_a_policy_and_refuses_an_unknown_one(arena_setup, ju
 
 
 def test_inverse_probability_weights_average_one_and_leave_unknowns_at_one():
-    weights = inverse_probability_weights([0.5, 0.25, None])
+    weights = vote_weights_from_probabilities([0.5, 0.25, None])
     assert weights.tolist() == pytest.approx([2 / 3, 4 / 3, 1.0])
 
 

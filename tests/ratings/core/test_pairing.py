@@ -15,6 +15,8 @@ from ratings.core.pairing import (
     fewest_votes,
     information,
     pair_draw,
+    pair_draw_cached,
+    pairing_cache,
     pairs_of,
     ucb,
 )
@@ -108,3 +110,60 @@ def test_simulate_refuses_bad_options(capsys, tmp_path):
     bad = tmp_path / "truth.json"
     bad.write_text('{"only": 1000}', encoding="utf-8")
     assert main(["simulate", "--policy", "uniform", "--truth", str(bad)]) == 2
+
+
+def test_cached_draws_follow_the_policy_probabilities():
+    p = information(EXAMPLE)
+    cache = pairing_cache(p, 4)
+    rng = np.random.default_rng(1)
+    i, j = pairs_of(4)
+    counts = np.zeros(6)
+    for _ in range(20_000):
+        a, b, q = pair_draw_cached(cache, rng)
+        k = int(np.flatnonzero((i == a) & (j == b))[0])
+        assert q == p[k]
+        counts[k] += 1
+    # within 4 standard errors of the binomial count, pair by pair
+    sd = np.sqrt(20_000 * p * (1 - p))
+    assert np.all(np.abs(counts - 20_000 * p) < 4 * sd + 1)
+    with pytest.raises(ValueError, match="pair probabilities"):
+        pairing_cache(p[:5], 4)
+
+
+def test_information_focuses_on_uncertain_neighbours_and_keeps_a_two_percent_floor():
+    p = information(EXAMPLE)
+    assert p.min() == pytest.approx(0.02 / 6, rel=0.05)  # the settled pairs get just the floor
+    first = information(PairingState(np.zeros(4), None, np.zeros((4, 4))))
+    np.testing.assert_allclose(first, 1 / 6)  # before any fit: uniform
+
+
+def test_study_prints_medians_ratios_and_writes_a_plot(tmp_path, capsys):
+    plot = tmp_path / "study.svg"
+    args = ["study", "--policies", "uniform,information", "--seeds", "0-1", "--jobs", "1"]
+    small = ["--competitors", "12", "--budget", "1500", "--refit", "250", "--plot", str(plot)]
+    assert main([*args, *small, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    info = out["policies"]["information"]
+    assert set(info["votes_to_tau_0.9"]) >= {"median", "q25", "q75", "min", "max", "reached"}
+    assert info["vs_uniform"]["0.9"]["ratio_of_medians"] > 0
+    assert plot.stat().st_size < 100_000
+    assert "<svg" in plot.read_text(encoding="utf-8")[:500]
+
+
+def test_simulate_plays_tournament_formats_at_the_budget(capsys):
+    args = ["simulate", "--policy", "single-elimination", "--competitors", "16", "--budget", "150"]
+    assert main([*args, "--checkpoints", "3", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["final"]["votes"] == 150
+    assert out["tournaments"] >= 150 // 20  # 15 matches each, plus replays of ties
+    assert out["final"]["spearman"] > 0.5
+
+
+def test_pairing_bench_times_every_policy_against_the_target():
+    from ratings import bench_pairing
+
+    out = bench_pairing.run(20, decisions=200)
+    assert set(out["policies"]) == set(POLICY)
+    for figures in out["policies"].values():
+        assert 0 < figures["p50_ms"] <= figures["p99_ms"]
+    assert out["met"] == (max(f["p99_ms"] for f in out["policies"].values()) < 2.0)

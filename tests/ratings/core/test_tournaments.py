@@ -16,6 +16,7 @@ from ratings.core.tournaments import (
     bracket_matches,
     bracket_pending,
     bracket_record,
+    bracket_record_many,
     bracket_start,
 )
 from ratings.core.types import Outcome
@@ -129,3 +130,15 @@ def test_bad_starts_are_refused():
         bracket_start("swiss", NAMES, [], 0)
     with pytest.raises(ValueError, match="baseline"):
         bracket_start("baseline", NAMES, ["p"], 0, baseline="nobody")
+
+
+def test_recording_a_batch_equals_recording_one_by_one():
+    state = bracket_start("swiss", NAMES, ["p", "q"], seed=9)
+    pending = bracket_pending(state)
+    batch = {m.id: stronger_wins(m) for m in pending}
+    one_by_one = state
+    for match in pending:
+        one_by_one = bracket_record(one_by_one, match.id, batch[match.id])
+    assert bracket_record_many(state, batch) == one_by_one
+    with pytest.raises(ValueError, match="not pending"):
+        bracket_record_many(state, {**batch, "0/sw/2/0": 1})
