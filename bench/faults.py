@@ -39,7 +39,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from ports import free_port, wait_for_port  # bench/ is on sys.path when run as a script
+from ports import (
+    free_port,
+    redis_server_command,
+    wait_for_port,
+)  # bench/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -194,20 +198,7 @@ class Stack:
         )
 
     def redis_start(self) -> None:
-        self._start(
-            "redis",
-            [
-                "redis-server",
-                "--port",
-                str(self.redis_port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-        )
+        self._start("redis", redis_server_command("redis-server", self.redis_port))
         wait_for_port(self.redis_port)
 
     def redis_stop(self) -> None:

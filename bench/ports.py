@@ -1,4 +1,5 @@
-"""Loopback ports for the stacks the benchmarks and the end-to-end tests start."""
+"""Loopback ports, and the Redis command line, for the stacks the benchmarks and the end-to-end
+tests start."""
 
 from __future__ import annotations
 
@@ -22,3 +23,18 @@ def wait_for_port(port: int, timeout: float = 30.0) -> None:
                 return
         time.sleep(0.1)
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+
+
+def redis_server_command(executable: str, port: int) -> list[str]:
+    """A throwaway redis-server on 127.0.0.1:``port``: nothing saved to disk."""
+    return [
+        executable,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ]

@@ -99,7 +99,7 @@ def vote_weights_from_probabilities(probabilities: list[float | None]) -> np.nda
     known = np.array([p is not None for p in probabilities], dtype=bool)
     if known.any():
         given = np.array([p for p in probabilities if p is not None], dtype=np.float64)
-        inverse = inverse_probability_weights(given, 2)
+        inverse = inverse_probability_weights(given, 2)  # two competitors: one pair, so 1/p
         weights[known] = inverse / inverse.mean()
     return weights
 

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from arena import selectors as arena_selectors
-from arena.models import Arena, Battle, Competitor, Judge, Prompt
+from arena.models import Arena, Battle, Competitor, Judge, Outcome, Prompt
 from arena.services.battles import battles_serve_matchups
 from arena.voters import Voter
 from ratings.core.bradley_terry import bradley_terry
@@ -54,7 +54,9 @@ def tournament_create(
     """A tournament over answers that exist: every competitor must have answered every prompt."""
     if not judges:
         raise TournamentInvalid("Name at least one judge to play the matches.")
-    answered = _answers(competitors, prompts)
+    answered = arena_selectors.completion_ids_for(
+        competitor_ids=[c.pk for c in competitors], prompt_ids=[p.pk for p in prompts]
+    )
     missing = [
         f"{c.name} on prompt {p.pk}"
         for c in competitors
@@ -144,7 +146,10 @@ def tournament_battles_serve(
     todo = [m for m in bracket_pending(tournament.state) if m.id not in open_matches][:count]
     if not todo:
         return []
-    answered = _answers_by_id(tournament)
+    answered = arena_selectors.completion_ids_for(
+        competitor_ids={int(c) for m in todo for c in (m.a, m.b)},
+        prompt_ids={int(m.prompt) for m in todo},
+    )
     matchups = [
         (
             int(m.prompt),
@@ -167,20 +172,6 @@ def tournament_battles_serve(
         ]
     )
     return battles
-
-
-def _answers(competitors: Sequence[Competitor], prompts: Sequence[Prompt]) -> dict[Any, int]:
-    return arena_selectors.completion_ids_for(
-        competitor_ids=[c.pk for c in competitors], prompt_ids=[p.pk for p in prompts]
-    )
-
-
-def _answers_by_id(tournament: Tournament) -> dict[tuple[int, int], int]:
-    state = tournament.state
-    return arena_selectors.completion_ids_for(
-        competitor_ids=[int(c) for c in state["competitors"]],
-        prompt_ids=[int(p) for p in state["prompts"]],
-    )
 
 
 def _round_of(match_id: str) -> int:
@@ -249,21 +240,18 @@ def tournament_list(arena: Arena) -> list[Tournament]:
     return list(Tournament.objects.filter(arena=arena).order_by("-id"))
 
 
-_OUTCOME = {1: "A", 2: "B", 3: "TIE", 4: "BOTH_BAD"}
-
-
 def _match_row(match: Any, label: dict[str, str], outcome: int | None) -> MatchRow:
     winner = None
-    if outcome == 1:
+    if outcome == Outcome.A:
         winner = label[match.a]
-    elif outcome == 2:  # noqa: PLR2004
+    elif outcome == Outcome.B:
         winner = label[match.b]
     return MatchRow(
         prompt=int(match.prompt),
         round=_round_of(match.id),
         a=label[match.a],
         b=label[match.b],
-        outcome=None if outcome is None else _OUTCOME[outcome],
+        outcome=None if outcome is None else Outcome(outcome).name,
         winner=winner,
     )
 

@@ -1,4 +1,4 @@
-"""Making battles: the pairing rule and the creation of a served battle."""
+"""Serving battles: to a voter, to a jury, for given matchups (pairs drawn in ``pair_draws``)."""
 
 from __future__ import annotations
 

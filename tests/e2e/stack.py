@@ -25,7 +25,7 @@ import pytest
 import websockets
 from django.conf import settings
 
-from bench.ports import free_port, wait_for_port
+from bench.ports import free_port, redis_server_command, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -86,20 +86,7 @@ class Stack:
         redis = shutil.which("redis-server")
         if redis is None:
             pytest.skip("redis-server is not installed (make test installs it)")
-        self.start(
-            "redis",
-            [
-                redis,
-                "--port",
-                str(self.redis_port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-        )
+        self.start("redis", redis_server_command(redis, self.redis_port))
         wait_for_port(self.redis_port)
 
     def start_web(self) -> None:
