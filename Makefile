@@ -58,10 +58,10 @@ fmt: $(STAMP)
 check: lint typecheck test
 
 worker: $(STAMP)
-	$(BIN)/celery -A arena worker --loglevel=info
+	$(BIN)/celery -A config worker --loglevel=info
 
 beat: $(STAMP)
-	$(BIN)/celery -A arena beat --loglevel=info
+	$(BIN)/celery -A config beat --loglevel=info
 
 bench: $(ORACLES)
 	$(BIN)/python -m ratings bench $(BENCH_ARGS)

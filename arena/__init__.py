@@ -1,7 +1,1 @@
-"""Arena: the Django project package and the main (voting) app."""
-
-from __future__ import annotations
-
-from arena.celery import app as celery_app
-
-__all__ = ["celery_app"]
+"""Arena: the voting app (arenas, competitors, prompts, battles, votes, judges and their API)."""

@@ -50,7 +50,7 @@ def database_create(url: str) -> None:
 
 def django_setup(url: str) -> None:
     os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -108,7 +108,7 @@ def server_start(url: str, port: int, workers: int, threads: int) -> subprocess.
     }
     command = [
         str(Path(sys.executable).parent / "gunicorn"),
-        "arena.wsgi:application",
+        "config.wsgi:application",
         f"--bind=127.0.0.1:{port}",
         f"--workers={workers}",
         "--worker-class=gthread",

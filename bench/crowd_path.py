@@ -39,7 +39,7 @@ def seed(n_competitors: int, n_prompts: int, n_votes: int, slug: str) -> object:
     from arena.services.battles import battle_create
     from arena.services.votes import vote_record
     from arena.voters import Voter
-    from ratings import services
+    from leaderboards import services
 
     rng = random.Random(0)
     competitors = [Competitor.objects.create(name=f"{slug}-m{i}") for i in range(n_competitors)]
@@ -70,7 +70,7 @@ def seed(n_competitors: int, n_prompts: int, n_votes: int, slug: str) -> object:
         )
     services.leaderboards_ensure_defaults(arena)
     services.leaderboards_check(enqueue=False)
-    from ratings.models import RatingRun
+    from leaderboards.models import RatingRun
 
     run = RatingRun.objects.get(leaderboard__arena=arena, leaderboard__slug="all", method="bt")
     services.rating_run_execute(run_id=run.id, task_id="bench")

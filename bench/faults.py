@@ -163,7 +163,7 @@ class Stack:
     def env(self) -> dict[str, str]:
         return {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "arena.settings",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
             "DATABASE_URL": self.postgres.url,
             # Persistent connections, so that the restart leaves dead ones for the health
             # checks to find and replace.
@@ -236,7 +236,7 @@ class Stack:
             "web",
             [
                 str(BIN / "gunicorn"),
-                "arena.wsgi:application",
+                "config.wsgi:application",
                 f"--bind=127.0.0.1:{self.web_port}",
                 f"--workers={self.workers}",
                 "--worker-class=gthread",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from arena.logconfig import logging_config
+from config.logconfig import logging_config
 
 bind = os.environ.get("WEB_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))

@@ -27,17 +27,17 @@ case "${1:-}" in
     # Django asks for no persistent connections under ASGI: sync views run in changing
     # threads, and a kept connection per thread piles up. Workers keep DATABASE_CONN_MAX_AGE.
     export DATABASE_CONN_MAX_AGE="${WEB_DATABASE_CONN_MAX_AGE:-0}"
-    exec gunicorn --config deploy/gunicorn.conf.py arena.asgi:application
+    exec gunicorn --config deploy/gunicorn.conf.py config.asgi:application
     ;;
   worker)
     # --loglevel also sets the root logger's level, so it follows LOG_LEVEL too.
-    exec celery -A arena "${celery_quiet[@]}" worker --loglevel "${LOG_LEVEL:-INFO}" \
+    exec celery -A config "${celery_quiet[@]}" worker --loglevel "${LOG_LEVEL:-INFO}" \
       --concurrency "${CELERY_CONCURRENCY:-2}" \
       --hostname "${CELERY_HOSTNAME:-worker@%h}" \
       --without-gossip --without-mingle
     ;;
   beat)
-    exec celery -A arena "${celery_quiet[@]}" beat --loglevel "${LOG_LEVEL:-INFO}" --schedule "${CELERY_BEAT_SCHEDULE_FILE:-/tmp/celerybeat-schedule}"
+    exec celery -A config "${celery_quiet[@]}" beat --loglevel "${LOG_LEVEL:-INFO}" --schedule "${CELERY_BEAT_SCHEDULE_FILE:-/tmp/celerybeat-schedule}"
     ;;
   migrate)
     exec python manage.py migrate --no-input

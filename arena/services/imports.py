@@ -21,7 +21,7 @@ from arena.services.arenas import arena_content_add, arena_ensure_default
 from arena.services.bulk import bulk_insert
 from arena.services.identity import completions_identity_scan, votes_mark_identity_revealed
 from arena.services.null_models import null_models_check
-from ratings.votefile import WINNERS, iter_records, open_text
+from ratings.engine.votefile import WINNERS, iter_records, open_text
 
 # Fields with a column of their own; everything else a record carries is kept in Vote.meta.
 _COLUMNS = {

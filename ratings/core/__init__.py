@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from ratings.core.affinity import (
+from ratings.core.bradley_terry import AUTO_L2, bradley_terry, bradley_terry_mm, to_ratings
+from ratings.core.davidson import DavidsonResult, davidson, davidson_intervals
+from ratings.core.elo import ELO_BASE, ELO_INITIAL, ELO_K, ELO_SCALE, elo, elo_bootstrap
+from ratings.core.equilibrium.affinity import (
     ReferenceMarginals,
     affinity_entropy,
     affinity_kernel,
@@ -11,16 +14,14 @@ from ratings.core.affinity import (
     model_sq_distances,
     prompt_sq_distances,
 )
-from ratings.core.bradley_terry import AUTO_L2, bradley_terry, bradley_terry_mm, to_ratings
-from ratings.core.davidson import DavidsonResult, davidson, davidson_intervals
-from ratings.core.elo import ELO_BASE, ELO_INITIAL, ELO_K, ELO_SCALE, elo, elo_bootstrap
-from ratings.core.equilibrium import EquilibriumResult, GameReference, game_reference
-from ratings.core.equilibrium_cce import equilibrium_cce
-from ratings.core.equilibrium_ce import equilibrium_ce
-from ratings.core.equilibrium_ne import equilibrium_ne
+from ratings.core.equilibrium.cce import equilibrium_cce
+from ratings.core.equilibrium.ce import equilibrium_ce
+from ratings.core.equilibrium.game import EquilibriumResult, GameReference, game_reference
+from ratings.core.equilibrium.nash import NashAverageResult, nash_average
+from ratings.core.equilibrium.ne import equilibrium_ne
+from ratings.core.equilibrium.winprob import WinProbabilities, logit_win_matrix, win_probabilities
 from ratings.core.errors import ConvergenceError, DisconnectedComparisonsError, RatingError
 from ratings.core.intervals import bootstrap, covariance, normal_intervals, rank_intervals
-from ratings.core.nash import NashAverageResult, nash_average
 from ratings.core.pairs import aggregate, components, laplacian
 from ratings.core.style import style_bradley_terry, style_features, style_intervals
 from ratings.core.types import (
@@ -36,7 +37,6 @@ from ratings.core.types import (
     WinRates,
 )
 from ratings.core.voters import Burst, VoterSurprise, surprise_terms, vote_bursts, voter_surprise
-from ratings.core.winprob import WinProbabilities, logit_win_matrix, win_probabilities
 from ratings.core.winrate import predicted_win_rates, win_rate_vs
 
 __all__ = [

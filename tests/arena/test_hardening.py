@@ -126,8 +126,8 @@ def test_client_address_trusts_only_the_configured_proxies(settings):
 async def test_websocket_handshake_checks_the_origin(arena_setup, origin, accepted):
     from asgiref.sync import sync_to_async
 
-    from arena.asgi import application
-    from ratings.services import leaderboards_ensure_defaults
+    from config.asgi import application
+    from leaderboards.services import leaderboards_ensure_defaults
 
     await sync_to_async(leaderboards_ensure_defaults)(arena_setup["arena"])
     headers = [(b"host", b"testserver")] + ([(b"origin", origin)] if origin else [])
@@ -176,7 +176,7 @@ def test_database_outage_answers_503_with_retry_after(tmp_path):
     }
     log = (tmp_path / "web.log").open("wb")
     server = subprocess.Popen(
-        [str(daphne), "-b", "127.0.0.1", "-p", str(port), "arena.asgi:application"],
+        [str(daphne), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
         cwd=ROOT,
         env=env,
         stdout=log,

@@ -110,9 +110,9 @@ def test_rescan_after_a_rename_and_marking_imported_votes(arena_setup, make_batt
 
 
 def test_ratings_leave_out_revealed_votes_unless_the_board_opts_in(arena_setup, make_battle):
-    from ratings.models import Leaderboard
-    from ratings.selectors import comparisons_for_leaderboard
-    from ratings.services import leaderboards_ensure_defaults
+    from leaderboards.models import Leaderboard
+    from leaderboards.selectors import comparisons_for_leaderboard
+    from leaderboards.services import leaderboards_ensure_defaults
 
     voter = Voter(session_key="v" * 32)
     for revealed in (False, False, True):

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 
 from arena.models import Battle, Competitor, Completion, Judge, Outcome, Prompt, Vote
 from tests.conftest import db_state
-from tests.ratings.core.conftest import SHARED_DATA
+from tests.ratings.conftest import SHARED_DATA
 
 pytestmark = pytest.mark.django_db
 

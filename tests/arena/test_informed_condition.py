@@ -10,8 +10,8 @@ from django.test import Client
 from django.urls import reverse
 
 from arena.models import Battle, Completion, Outcome, Vote
-from ratings import services
-from ratings.models import Leaderboard, RatingRun
+from leaderboards import services
+from leaderboards.models import Leaderboard, RatingRun
 
 pytestmark = pytest.mark.django_db
 ENERGY = [0.5, 1.0, 2.0]  # Wh per answer: competitor 0 the cheapest

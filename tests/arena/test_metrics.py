@@ -129,7 +129,7 @@ def _django(code: str, **env: str) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("LOG_", "PROMETHEUS"))}
     return subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
-        env={**environ, "DJANGO_SETTINGS_MODULE": "arena.settings", "REDIS_URL": "", **env},
+        env={**environ, "DJANGO_SETTINGS_MODULE": "config.settings", "REDIS_URL": "", **env},
         cwd=ROOT,
         capture_output=True,
         text=True,

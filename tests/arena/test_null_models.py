@@ -14,11 +14,11 @@ from arena.services.null_models import null_model_clear
 from arena.services.votes import vote_record
 from arena.textsim import mean_pairwise_similarity
 from arena.voters import Voter
-from ratings import services
-from ratings.models import RatingRun
+from leaderboards import services
+from leaderboards.models import RatingRun
 from tests.arena.api_helpers import Api, key_for
 from tests.conftest import db_state
-from tests.ratings.core.conftest import SHARED_DATA
+from tests.ratings.conftest import SHARED_DATA
 
 pytestmark = pytest.mark.django_db
 

@@ -98,7 +98,7 @@ class Stack:
                 "127.0.0.1",
                 "-p",
                 str(self.web_port),
-                "arena.asgi:application",
+                "config.asgi:application",
             ],
         )
         wait_for_port(self.web_port)
@@ -109,7 +109,7 @@ class Stack:
             [
                 str(BIN / "celery"),
                 "-A",
-                "arena",
+                "config",
                 "worker",
                 "--pool=solo",
                 "--loglevel=INFO",
@@ -124,7 +124,7 @@ class Stack:
             [
                 str(BIN / "celery"),
                 "-A",
-                "arena",
+                "config",
                 "beat",
                 "--loglevel=INFO",
                 "-s",

@@ -16,11 +16,11 @@ import httpx
 import pytest
 
 from arena.models import Completion, Vote
-from ratings.models import TournamentMatch
-from ratings.tournaments import tournament_create
+from leaderboards.models import TournamentMatch
+from leaderboards.services.tournaments import tournament_create
 from tests.arena.api_helpers import key_for
 from tests.e2e.stack import running_stack
-from tests.ratings.direct import direct_bt_ratings
+from tests.leaderboards.direct import direct_bt_ratings
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

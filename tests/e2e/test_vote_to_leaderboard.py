@@ -15,9 +15,9 @@ import httpx
 import pytest
 
 from arena.models import Vote
-from ratings.models import Leaderboard, RatingRun
+from leaderboards.models import Leaderboard, RatingRun
 from tests.e2e.stack import Stack, board_push, running_stack
-from tests.ratings.direct import direct_bt_ratings
+from tests.leaderboards.direct import direct_bt_ratings
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -12,7 +12,7 @@ from tqdm import tqdm
 from arena.exceptions import ArenaNotFound
 from arena.services.arenas import arena_get_by_slug
 from arena.services.imports import votes_import
-from ratings.votefile import VoteFileError
+from ratings.engine.votefile import VoteFileError
 
 
 class Command(BaseCommand):

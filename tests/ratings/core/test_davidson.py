@@ -12,7 +12,7 @@ from scipy.optimize import minimize
 from ratings.cli import main
 from ratings.core import ConvergenceError, davidson, davidson_intervals
 from ratings.core.types import Comparisons, Outcome
-from ratings.votefile import read_comparisons
+from ratings.engine.votefile import read_comparisons
 
 
 def comparisons(a, b, outcome, n: int) -> Comparisons:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from ratings.core.design import adjacent_variance, uniform_equivalent_votes
+from ratings.core.pairing.design import adjacent_variance, uniform_equivalent_votes
 
 
 def _w(d: float) -> float:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from ratings.core import WinProbabilities, equilibrium_cce, equilibrium_ne, win_probabilities
-from ratings.core.equilibrium_cce import cce_joint
+from ratings.core.equilibrium.cce import cce_joint
 from tests.ratings.core.equilibrium_helpers import (
     dense_payoffs,
     deviation_gains,

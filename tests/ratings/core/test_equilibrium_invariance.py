@@ -23,8 +23,8 @@ from ratings.core import (
     equilibrium_ne,
     win_probabilities,
 )
-from ratings.core.winprob import _bradley_terry_scores
-from ratings.votefile import read_comparisons
+from ratings.core.equilibrium.winprob import _bradley_terry_scores
+from ratings.engine.votefile import read_comparisons
 from tests.ratings.core.equilibrium_helpers import (
     duplicate_model,
     duplicate_prompt,

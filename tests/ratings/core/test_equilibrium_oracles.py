@@ -25,9 +25,9 @@ from ratings.core import (
     equilibrium_ne,
     win_probabilities,
 )
-from ratings.core.equilibrium_cce import cce_joint
-from ratings.core.equilibrium_ce import ce_joint
-from ratings.core.equilibrium_ne import logit_equilibrium
+from ratings.core.equilibrium.cce import cce_joint
+from ratings.core.equilibrium.ce import ce_joint
+from ratings.core.equilibrium.ne import logit_equilibrium
 from tests.ratings.core.equilibrium_helpers import (
     dense_payoffs,
     deviation_gains,

@@ -13,6 +13,7 @@ import pytest
 from scipy.special import expit
 
 from ratings.cli import main
+from ratings.cli.judges import read_judged_votes
 from ratings.core.judges import (
     BOTH_BAD,
     TIE,
@@ -25,7 +26,6 @@ from ratings.core.judges import (
     transitivity_violations,
 )
 from ratings.core.types import Outcome
-from ratings.judges_cli import read_judged_votes
 
 A, B, T, X = Outcome.A, Outcome.B, Outcome.TIE, Outcome.BOTH_BAD
 

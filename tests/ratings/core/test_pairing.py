@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ratings.cli import main
-from ratings.core.pairing import (
+from ratings.core.pairing.policies import (
     POLICY,
     PairingState,
     ci_reduction,
@@ -160,7 +160,7 @@ def test_simulate_plays_tournament_formats_at_the_budget(capsys):
 
 
 def test_pairing_bench_times_every_policy_against_the_target():
-    from ratings import bench_pairing
+    from ratings.lab import bench_pairing
 
     out = bench_pairing.run(20, decisions=200)
     assert set(out["policies"]) == set(POLICY)

@@ -8,7 +8,7 @@ from scipy.optimize import minimize
 from scipy.special import expit, log_expit
 
 from ratings.core import bradley_terry, covariance
-from ratings.core.pairing import (
+from ratings.core.pairing.policies import (
     PairingState,
     information,
     inverse_probability_weights,

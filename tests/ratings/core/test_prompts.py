@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ratings.core.prompts import prompt_probabilities, text_dissimilarity
+from ratings.core.pairing.prompts import prompt_probabilities, text_dissimilarity
 
 
 def test_the_most_different_prompt_with_fewest_ties_gets_the_focused_share():

@@ -24,7 +24,7 @@ from ratings.core import (
     predicted_win_rates,
     to_ratings,
 )
-from ratings.votefile import read_comparisons
+from ratings.engine.votefile import read_comparisons
 from tests.ratings.core.factories import choix_scores
 
 BASELINE = "claude-3.7-sonnet"

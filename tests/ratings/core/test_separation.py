@@ -16,7 +16,7 @@ from ratings.core.separation import (
     win_probability_intervals,
 )
 from ratings.core.types import Comparisons, Outcome
-from ratings.votefile import read_comparisons
+from ratings.engine.votefile import read_comparisons
 
 
 def simulate(truth: np.ndarray, m: int, rng: np.random.Generator) -> Comparisons:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from ratings.core import bradley_terry
-from ratings.core.tournaments import (
+from ratings.core.pairing.tournaments import (
     FORMATS,
     bracket_comparisons,
     bracket_done,

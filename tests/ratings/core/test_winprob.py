@@ -7,7 +7,7 @@ import pytest
 from scipy.special import expit
 
 from ratings.core import Comparisons, Outcome, logit_win_matrix, win_probabilities
-from ratings.core.winprob import _bradley_terry_scores, prior_payoff
+from ratings.core.equilibrium.winprob import _bradley_terry_scores, prior_payoff
 from tests.ratings.core.equilibrium_helpers import synthetic_votes
 
 

@@ -1,0 +1,312 @@
+"""Settings, driven by environment variables (see deploy/.env.example and the README).
+
+The defaults are the demo's: SQLite, Celery tasks run in-process, an in-memory channel layer.
+A real deployment sets DATABASE_URL, REDIS_URL, SECRET_KEY, DEBUG=0 and ALLOWED_HOSTS.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_int, env_list, env_secret, env_str
+from config.logconfig import logging_config
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# --- Django ---------------------------------------------------------------------------------
+DEBUG = env_bool("DEBUG", True)
+SECRET_KEY = env_secret("SECRET_KEY", demo_default="demo-only-insecure-key-change-me", debug=DEBUG)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "channels",
+    "axes",
+    "arena",
+    "leaderboards",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Answers 503 with Retry-After, not a 500 page, while the database is unreachable.
+    "arena.middleware.DatabaseUnavailableMiddleware",
+    # Last, as django-axes requires: refuses sign-in attempts from a locked-out client.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "arena.context_processors.arenas",
+            ],
+        },
+    },
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Production hardening (manage.py check --deploy passes with DEBUG=0; a test runs it). Every
+# default follows DEBUG, so the demo works over plain HTTP and a deployment is strict.
+# Cookies only over HTTPS outside DEBUG; SECURE_COOKIES=0 (with SECURE_SSL_REDIRECT=0) for a
+# plain-HTTP loopback trial (`make stack`), never behind a public address.
+_SECURE_COOKIES = env_bool("SECURE_COOKIES", not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _SECURE_COOKIES)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _SECURE_COOKIES)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("SECURE_PROXY_SSL", default=False) else None
+)
+
+# Content-Security-Policy (django-csp): scripts and styles only from this site's own files, so
+# an answer that slipped past the sanitiser still could not run script. The API docs page uses
+# drf-spectacular's split view, whose start-up script is a file too.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# One handler for every logger; LOG_FORMAT=json for log shippers (arena/logconfig.py).
+try:
+    LOGGING = logging_config(env_str("LOG_FORMAT", "text"), env_str("LOG_LEVEL", "INFO"))
+except ValueError as error:
+    raise ImproperlyConfigured(str(error)) from None
+
+# --- Database -------------------------------------------------------------------------------
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    ),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A readiness probe must fail within its timeout, not hang on an unreachable server.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
+        "DATABASE_CONNECT_TIMEOUT", 5
+    )
+
+# --- Auth -----------------------------------------------------------------------------------
+AUTH_USER_MODEL = "arena.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "arena"
+LOGOUT_REDIRECT_URL = "arena"
+# django-axes counts failed sign-ins (the admin's and the site's) per user name and client
+# address, and refuses that pair for a while after too many.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("ARENA_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("ARENA_LOGIN_COOLOFF_HOURS", 1)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The same client address as the vote caps: X-Forwarded-For only as far as the trusted proxies.
+AXES_CLIENT_IP_CALLABLE = "arena.net.client_address"
+AXES_LOCKOUT_CALLABLE = "arena.views.login_locked_out"
+
+# --- DRF / drf-spectacular ------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "arena.api.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "arena.api.throttling.ApiKeyThrottle",
+        "arena.api.throttling.ClientAddressThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "api_key": env_str("ARENA_API_RATE_PER_KEY", "1200/min"),
+        "client_address": env_str("ARENA_API_RATE_PER_ADDRESS", "600/min"),
+    },
+    "EXCEPTION_HANDLER": "arena.api.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Arena API",
+    "DESCRIPTION": (
+        "Battles, votes and leaderboards for automated judges and model owners. Authenticate "
+        "with `Authorization: Bearer KEY` (keys from `manage.py judge_key create` or the admin). "
+        'Every error is JSON: `{"code": …, "message": …}`.'
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Celery ---------------------------------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL", "")
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Workers and beat log through LOGGING above (JSON when asked), not Celery's own handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 600)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 660)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # An unacknowledged job (its worker was killed) returns to the queue after this long.
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "leaderboards-check": {
+        "task": "ratings.leaderboards_check",
+        "schedule": float(env_int("ARENA_RATING_CHECK_SECONDS", 5)),
+    },
+    "voter-flags-update": {
+        "task": "ratings.voter_flags_update_all",
+        "schedule": float(env_int("ARENA_VOTER_FLAG_SECONDS", 900)),
+    },
+}
+
+# --- Channels -------------------------------------------------------------------------------
+CHANNEL_LAYERS = {
+    "default": (
+        {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNELS_PREFIX", "asgi")},
+        }
+        if REDIS_URL
+        else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+    ),
+}
+
+# Rate limits are counted in the cache: per process in memory unless Redis is configured, so
+# that they hold across workers.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    ),
+}
+
+# --- Arena ----------------------------------------------------------------------------------
+#: How long a served battle can be voted on.
+ARENA_BATTLE_TTL_SECONDS = env_int("ARENA_BATTLE_TTL_SECONDS", 3600)
+#: A queued rating run whose message is still unanswered after this long is sent again.
+ARENA_RATING_REQUEUE_SECONDS = env_int("ARENA_RATING_REQUEUE_SECONDS", 120)
+#: A running job whose worker stopped renewing its heartbeat this long ago is given to another.
+ARENA_RATING_LEASE_SECONDS = env_int("ARENA_RATING_LEASE_SECONDS", 30)
+#: In the demo (no beat process): run the leaderboard check in a thread of the web process.
+ARENA_INPROCESS_BEAT = env_bool("ARENA_INPROCESS_BEAT", False)
+#: Votes a voter casts in an arena before their personal board is shown.
+ARENA_PERSONAL_BOARD_MIN_VOTES = env_int("ARENA_PERSONAL_BOARD_MIN_VOTES", 20)
+#: Pull of the arena's board on a personal board (inverse prior variance, per log unit²).
+ARENA_PERSONAL_PRIOR_PRECISION = float(env_str("ARENA_PERSONAL_PRIOR_PRECISION", "2.0"))
+#: Share of the battles served to a judge that are swapped twins of battles it already judged
+#: (same prompt and answers, positions exchanged): position consistency is measured continuously.
+ARENA_JUDGE_TWIN_SHARE = float(env_str("ARENA_JUDGE_TWIN_SHARE", "0.1"))
+#: A competitor whose answers to different prompts are this similar (mean word-3-gram Jaccard,
+#: 0 to 1) is flagged as a null model and kept off public leaderboards until an operator clears
+#: it. Real models in the shared LLMFAO answers score at most about 0.3; a constant answer scores 1.
+ARENA_NULL_MODEL_THRESHOLD = float(env_str("ARENA_NULL_MODEL_THRESHOLD", "0.6"))
+#: How many of a competitor's newest answers the null-model score compares (pairs grow as n²).
+ARENA_NULL_MODEL_SAMPLE = env_int("ARENA_NULL_MODEL_SAMPLE", 40)
+#: Proxies in front of the site whose X-Forwarded-For entries are trusted (0: REMOTE_ADDR only).
+ARENA_TRUSTED_PROXY_COUNT = env_int("ARENA_TRUSTED_PROXY_COUNT", 0)
+#: Crowd votes accepted per browser session (or signed-in user) and per client address, per hour
+#: and per day, across arenas (0: no cap). Judges are limited by their API rate instead.
+ARENA_VOTE_CAP_SESSION_PER_HOUR = env_int("ARENA_VOTE_CAP_SESSION_PER_HOUR", 120)
+ARENA_VOTE_CAP_SESSION_PER_DAY = env_int("ARENA_VOTE_CAP_SESSION_PER_DAY", 600)
+ARENA_VOTE_CAP_ADDRESS_PER_HOUR = env_int("ARENA_VOTE_CAP_ADDRESS_PER_HOUR", 600)
+ARENA_VOTE_CAP_ADDRESS_PER_DAY = env_int("ARENA_VOTE_CAP_ADDRESS_PER_DAY", 3000)
+#: Phrases that reveal a competitor when an answer contains them (besides its name and maker).
+ARENA_IDENTITY_PHRASES = env_list(
+    "ARENA_IDENTITY_PHRASES",
+    [
+        "as an AI developed by",
+        "as a language model developed by",
+        "I was developed by",
+        "I was created by",
+        "I was trained by",
+        "large language model trained by",
+    ],
+)
+#: Suspicious voters: the chance that a voter who votes as the ratings predict is flagged
+#: anyway (the test's false-positive rate), and the decisive votes a voter needs to be tested.
+ARENA_SUSPICION_FALSE_POSITIVE_RATE = float(env_str("ARENA_SUSPICION_FALSE_POSITIVE_RATE", "0.01"))
+ARENA_SUSPICION_MIN_VOTES = env_int("ARENA_SUSPICION_MIN_VOTES", 20)
+#: Bursts: this many votes for one competitor from one voter or one address within the window.
+ARENA_BURST_MIN_VOTES = env_int("ARENA_BURST_MIN_VOTES", 30)
+ARENA_BURST_WINDOW_SECONDS = env_int("ARENA_BURST_WINDOW_SECONDS", 3600)
+#: Seconds a client is told to wait (Retry-After) while the database is unreachable.
+ARENA_RETRY_AFTER_SECONDS = env_int("ARENA_RETRY_AFTER_SECONDS", 5)
+#: The largest API request body in bytes; uploads may be larger (ARENA_API_MAX_UPLOAD_BYTES).
+ARENA_API_MAX_BODY_BYTES = env_int("ARENA_API_MAX_BODY_BYTES", 4 * 1024 * 1024)
+ARENA_API_MAX_UPLOAD_BYTES = env_int("ARENA_API_MAX_UPLOAD_BYTES", 64 * 1024 * 1024)
+#: When set, /metrics answers only a scraper sending `Authorization: Bearer <token>`.
+ARENA_METRICS_TOKEN = env_str("ARENA_METRICS_TOKEN", "")
+#: A Celery worker serves its processes' counters on this port (0: it does not).
+ARENA_WORKER_METRICS_PORT = env_int("ARENA_WORKER_METRICS_PORT", 0)

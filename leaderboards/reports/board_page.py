@@ -1,0 +1,102 @@
+"""What the leaderboard page shows beside the ratings: matrices and the rating history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from leaderboards import selectors
+from leaderboards.models import Leaderboard, RatingRun
+from ratings.core.pairs import aggregate
+from ratings.core.winrate import predicted_win_rates
+
+
+@dataclass(frozen=True, slots=True)
+class Matrices:
+    """Row competitor against column competitor, in the order of the board."""
+
+    names: list[str]
+    predicted: list[list[float | None]]
+    #: "lo–hi" (percent) of each predicted cell when the method gives intervals (bt), else None.
+    predicted_ci: list[list[str | None]] | None
+    observed: list[list[float | None]]
+    battles: list[list[int]]
+
+
+def board_matrices(run: RatingRun) -> Matrices:
+    """Predicted (from the ratings) and observed win rates, and battle counts, per pair."""
+    rows = run.result["competitors"] if run.result else []
+    names = [row["name"] for row in rows]
+    comparisons = selectors.comparisons_for_leaderboard(run.leaderboard, run.watermark)
+    position = {name: k for k, name in enumerate(comparisons.names)}
+    n = len(names)
+    battles = np.zeros((n, n))
+    points = np.zeros((n, n))
+    order = [position[name] for name in names if name in position]
+    if comparisons.n_comparisons and len(order) == n:
+        table = aggregate(comparisons)
+        games, won = table.totals()
+        rank = {p: k for k, p in enumerate(order)}
+        for g, w, i, j in zip(games, won, table.pair_i, table.pair_j, strict=True):
+            a, b = rank[int(i)], rank[int(j)]
+            battles[a, b] = battles[b, a] = g
+            points[a, b], points[b, a] = w, g - w
+    scale = float(run.result.get("params", {}).get("scale") or 400.0) if run.result else 400.0
+    base = float(run.result.get("params", {}).get("base") or 10.0) if run.result else 10.0
+    predicted = (
+        predicted_win_rates(
+            tuple(names),
+            np.array([row["rating"] for row in rows], dtype=float),
+            base=base,
+            scale=scale,
+        ).matrix
+        if n
+        else np.zeros((0, 0))
+    )
+    return Matrices(
+        names=names,
+        predicted_ci=_predicted_intervals(run, names),
+        predicted=[
+            [None if a == b else round(float(predicted[a, b]), 3) for b in range(n)]
+            for a in range(n)
+        ],
+        observed=[
+            [round(points[a, b] / battles[a, b], 3) if battles[a, b] else None for b in range(n)]
+            for a in range(n)
+        ],
+        battles=[[int(battles[a, b]) for b in range(n)] for a in range(n)],
+    )
+
+
+def _predicted_intervals(run: RatingRun, names: list[str]) -> list[list[str | None]] | None:
+    found = (run.result or {}).get("win_probability_intervals")
+    if not found or set(found["names"]) != set(names):
+        return None
+    at = {name: k for k, name in enumerate(found["names"])}
+    low, high = found["low"], found["high"]
+    return [
+        [
+            None
+            if a == b
+            else f"{round(100 * low[at[a]][at[b]])}–{round(100 * high[at[a]][at[b]])}%"
+            for b in names
+        ]
+        for a in names
+    ]
+
+
+def rating_history(leaderboard: Leaderboard, method: str) -> dict[str, Any]:
+    """Each competitor's rating in every published run, oldest first, for the time chart."""
+    runs = list(reversed(selectors.run_history(leaderboard, method, limit=60)))
+    names = sorted(
+        {row["name"] for run in runs for row in (run.result or {}).get("competitors", [])}
+    )
+    series = {name: [] for name in names}
+    for run in runs:
+        ratings = {row["name"]: row["rating"] for row in (run.result or {}).get("competitors", [])}
+        for name in names:
+            series[name].append(ratings.get(name))
+    labels = [run.finished_at.strftime("%m-%d %H:%M:%S") if run.finished_at else "" for run in runs]
+    return {"labels": labels, "series": series}

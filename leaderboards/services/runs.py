@@ -1,0 +1,281 @@
+"""Rating jobs: deciding what to recompute, running one job, and keeping it idempotent."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from arena import metrics
+from arena import selectors as arena_selectors
+from arena.models import Arena
+from leaderboards import publish, selectors
+from leaderboards.models import Leaderboard, RatingRun
+from ratings.cli import UsageError, method_args, rate
+from ratings.core.errors import RatingError
+
+logger = logging.getLogger(__name__)
+
+#: The scopes every arena gets: all votes, then crowd and judges apart.
+DEFAULT_LEADERBOARDS = (
+    ("all", "All votes", ""),
+    ("crowd", "Crowd votes", "crowd"),
+    ("judges", "Judge votes", "judge"),
+)
+
+
+def leaderboards_ensure_defaults(arena: Arena) -> None:
+    for slug, name, source in DEFAULT_LEADERBOARDS:
+        Leaderboard.objects.get_or_create(
+            arena=arena, slug=slug, defaults={"name": name, "source": source}
+        )
+
+
+def run_options(leaderboard: Leaderboard, method: str) -> list[str]:
+    """Command-line options of ``python -m ratings rate`` for this leaderboard's method."""
+    if method in ("elo", "bt") and leaderboard.bootstrap_rounds:
+        return ["--bootstrap", str(leaderboard.bootstrap_rounds), "--seed", "0"]
+    if method.startswith("equilibrium"):
+        return ["--prompt-axis", "category"]
+    return []
+
+
+def params_key(
+    method: str,
+    options: list[str],
+    flags: str | None = None,
+    held_back: list[int] | None = None,
+    *,
+    ipw: bool = False,
+) -> str:
+    """The run's parameters as a hash: the method, its options, the voter-flag set's version
+    (when the board leaves flagged voters out) and the competitors held back as null models;
+    a new flag or a cleared competitor changes the votes in scope, not the watermark."""
+    params: dict[str, Any] = {"method": method, "options": options}
+    if flags is not None:
+        params["flags"] = flags
+    if held_back:
+        params["held_back"] = held_back
+    if ipw:
+        params["ipw"] = True
+    canonical = json.dumps(params, sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def leaderboards_check(*, enqueue: bool = True) -> list[int]:
+    """Queue a run for every leaderboard and method whose scope has votes past its last run.
+
+    Returns the ids of the runs queued. With ``enqueue`` (the beat's way) each is sent to the
+    workers on commit, and runs whose message was lost are sent again: queued for longer than
+    ARENA_RATING_REQUEUE_SECONDS, or running past the task's hard time limit. Without it the
+    caller executes them (``manage.py recompute``).
+    """
+    enqueued: list[int] = []
+    for arena in Arena.objects.all():
+        leaderboards_ensure_defaults(arena)
+    held: dict[int, list[int]] = {}
+    for leaderboard in Leaderboard.objects.filter(is_active=True).select_related("arena"):
+        watermark = arena_selectors.scope_watermark(
+            leaderboard.arena, selectors.scope_of(leaderboard)
+        )
+        if watermark is None:
+            continue
+        if leaderboard.arena_id not in held:
+            held[leaderboard.arena_id] = arena_selectors.held_back_competitor_ids(leaderboard.arena)
+        for method in leaderboard.methods:
+            run = _run_queue(
+                leaderboard,
+                method,
+                watermark,
+                held_back=held[leaderboard.arena_id],
+                enqueue=enqueue,
+            )
+            if run is not None:
+                enqueued.append(run.id)
+    if enqueue:
+        enqueued.extend(_runs_requeue_lost())
+    return enqueued
+
+
+def _run_queue(
+    leaderboard: Leaderboard,
+    method: str,
+    watermark: int,
+    *,
+    held_back: list[int],
+    enqueue: bool,
+) -> RatingRun | None:
+    options = run_options(leaderboard, method)
+    flags = (
+        arena_selectors.voter_flags_version(leaderboard.arena)
+        if leaderboard.exclude_flagged_voters
+        else None
+    )
+    ipw = leaderboard.inverse_probability_weights
+    key = params_key(method, options, flags, held_back, ipw=ipw)
+    if RatingRun.objects.filter(
+        leaderboard=leaderboard, method=method, params_key=key, watermark=watermark
+    ).exists():
+        return None
+    try:
+        with transaction.atomic():
+            # Older runs that never started are superseded by this one.
+            RatingRun.objects.filter(
+                leaderboard=leaderboard,
+                method=method,
+                params_key=key,
+                status="queued",
+                watermark__lt=watermark,
+            ).delete()
+            run = RatingRun.objects.create(
+                leaderboard=leaderboard,
+                method=method,
+                params={"options": options} | ({"ipw": True} if ipw else {}),
+                params_key=key,
+                watermark=watermark,
+            )
+            if enqueue:
+                _enqueue_on_commit(run.id)
+    except IntegrityError:  # another check queued it first
+        return None
+    return run
+
+
+def _runs_requeue_lost() -> list[int]:
+    now = timezone.now()
+    grace = timedelta(seconds=settings.ARENA_RATING_REQUEUE_SECONDS)
+    lost = RatingRun.objects.filter(
+        Q(status="queued", created_at__lt=now - grace) | _stale_q()
+    ).values_list("id", flat=True)
+    ids = list(lost)
+    for run_id in ids:
+        _enqueue_on_commit(run_id)
+    return ids
+
+
+def _enqueue_on_commit(run_id: int) -> None:
+    from leaderboards import tasks  # the tasks module imports this one
+
+    def send() -> None:
+        try:
+            tasks.rating_run_execute.delay(run_id)
+        except Exception:  # broker down: the run stays queued and the next check retries it
+            logger.warning("could not enqueue rating run %s", run_id, exc_info=True)
+
+    transaction.on_commit(send)
+
+
+def _stale_q() -> Q:
+    """Running runs whose worker stopped renewing the heartbeat: it died, or hangs."""
+    lease = timedelta(seconds=settings.ARENA_RATING_LEASE_SECONDS)
+    return Q(status="running", heartbeat_at__lt=timezone.now() - lease)
+
+
+def rating_run_claim(run_id: int, task_id: str) -> bool:
+    """Mark the run as running for this task; False when another live task has it or it is done.
+
+    A redelivered message (same task id, after its worker died) may take its run back at once;
+    any other task only once the run's heartbeat is older than the lease.
+    """
+    claimable = Q(status="queued") | Q(status="running", task_id=task_id) | _stale_q()
+    now = timezone.now()
+    claimed = RatingRun.objects.filter(claimable, pk=run_id).update(
+        status="running",
+        task_id=task_id,
+        started_at=now,
+        heartbeat_at=now,
+        attempts=F("attempts") + 1,
+    )
+    return bool(claimed)
+
+
+class _Heartbeat:
+    """Renews a running run's heartbeat from a thread while the job computes."""
+
+    def __init__(self, run_id: int, task_id: str) -> None:
+        self.run_id, self.task_id = run_id, task_id
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._beat, daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def _beat(self) -> None:
+        interval = settings.ARENA_RATING_LEASE_SECONDS / 3
+        try:
+            while not self.stop.wait(interval):
+                RatingRun.objects.filter(
+                    pk=self.run_id, status="running", task_id=self.task_id
+                ).update(heartbeat_at=timezone.now())
+        finally:
+            connection.close()
+
+
+def rating_run_execute(*, run_id: int, task_id: str) -> str:
+    """Run one rating job and publish it; returns the run's final status.
+
+    Idempotent: a done run is left alone, and the result is written in the same UPDATE that
+    marks the run done (guarded by this task's claim), so two deliveries write it once. The
+    job's wall time goes to the operators' histogram under its final status.
+    """
+    if not rating_run_claim(run_id, task_id):
+        return RatingRun.objects.get(pk=run_id).status
+    run = RatingRun.objects.select_related("leaderboard__arena").get(pk=run_id)
+    started = time.perf_counter()
+    status = _run_finish(run, task_id, started)
+    elapsed = time.perf_counter() - started
+    metrics.RATING_JOB_SECONDS.labels(method=run.method, status=status).observe(elapsed)
+    return status
+
+
+def _run_finish(run: RatingRun, task_id: str, started: float) -> str:
+    """Compute a claimed run and store its outcome; returns the run's final status."""
+    run_id = run.pk
+    try:
+        with _Heartbeat(run_id, task_id):
+            result = run_compute(run)
+    except (RatingError, UsageError, ValueError) as error:
+        RatingRun.objects.filter(pk=run_id, task_id=task_id).update(
+            status="failed", error=str(error)[:2000], finished_at=timezone.now()
+        )
+        return "failed"
+    with transaction.atomic():
+        done = RatingRun.objects.filter(pk=run_id, status="running", task_id=task_id).update(
+            status="done",
+            result=result,
+            n_votes=result["n_votes"],
+            finished_at=timezone.now(),
+            duration_seconds=time.perf_counter() - started,
+        )
+        if done:
+            transaction.on_commit(lambda: publish.snapshot_publish(run_id))
+    return "done" if done else RatingRun.objects.get(pk=run_id).status
+
+
+def run_compute(run: RatingRun) -> dict[str, Any]:
+    """The rating core on the run's votes: the same function as ``python -m ratings rate``."""
+    options = list(run.params.get("options", []))
+    axis = "category" if "category" in options else "prompt"
+    comparisons = selectors.comparisons_for_leaderboard(
+        run.leaderboard,
+        run.watermark,
+        prompt_axis=axis,
+        inverse_probability=bool(run.params.get("ipw")),
+    )
+    if comparisons.n_comparisons == 0:
+        raise ValueError("no votes in this scope")
+    return rate(comparisons, method_args(run.method, options))

@@ -1,0 +1,144 @@
+"""Rating pages: the published leaderboards and the personal board."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from arena import selectors as arena_selectors
+from arena.exceptions import ArenaError
+from arena.voters import Voter
+from leaderboards import selectors
+from leaderboards.exceptions import LeaderboardNotFound
+from leaderboards.reports.board_page import board_matrices, rating_history
+from leaderboards.reports.boards import personal_board
+from leaderboards.reports.comparator import comparison
+from leaderboards.reports.judges import judge_report_for_arena
+from leaderboards.reports.pairing import pairing_report
+from leaderboards.services.tournaments import tournament_advance, tournament_get, tournament_view
+
+METHOD_LABELS = {
+    "elo": "Elo",
+    "bt": "Bradley–Terry",
+    "style-bt": "Style-controlled",
+    "nash": "Nash averaging",
+    "equilibrium-ne": "Equilibrium (NE)",
+    "equilibrium-cce": "Equilibrium (CCE)",
+    "bt-davidson": "Bradley–Terry (ties modelled)",
+}
+
+
+@require_GET
+def personal_board_page(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    """This voter's board beside the arena's, once they have cast enough votes."""
+    try:
+        arena = arena_selectors.arena_get_for_viewer(slug=slug, user=request.user)
+    except ArenaError as error:
+        return render(request, "arena/refused.html", {"error": error}, status=error.status)
+    if request.user.is_authenticated:
+        voter = Voter(user=request.user)  # type: ignore[arg-type]
+    elif request.session.session_key:
+        voter = Voter(session_key=request.session.session_key)
+    else:
+        voter = None
+    board = None
+    if voter is not None:
+        board = personal_board(
+            arena=arena,
+            voter=voter,
+            min_votes=settings.ARENA_PERSONAL_BOARD_MIN_VOTES,
+            prior_precision=settings.ARENA_PERSONAL_PRIOR_PRECISION,
+        )
+    context = {"arena": arena, "board": board, "min_votes": settings.ARENA_PERSONAL_BOARD_MIN_VOTES}
+    return render(request, "ratings/personal.html", context)
+
+
+@require_GET
+def board_page(
+    request: HttpRequest, slug: str | None = None, scope: str = "all", method: str = "bt"
+) -> HttpResponse:
+    """A published leaderboard: ratings with intervals, matrices, history; updated live."""
+    try:
+        arena = arena_selectors.arena_get_for_viewer(slug=slug, user=request.user)
+    except ArenaError as error:
+        return render(request, "arena/refused.html", {"error": error}, status=error.status)
+    boards = selectors.leaderboard_list(arena)
+    board = next((b for b in boards if b.slug == scope), None)
+    if board is None or method not in board.methods:
+        error = LeaderboardNotFound(f"No leaderboard {scope!r} with method {method!r} here.")
+        return render(request, "arena/refused.html", {"error": error}, status=error.status)
+    run = selectors.run_latest(board, method)
+    context = {
+        "arena": arena,
+        "boards": boards,
+        "board": board,
+        "method": method,
+        "methods": [(m, METHOD_LABELS.get(m, m)) for m in board.methods],
+        "snapshot": selectors.run_snapshot(run) if run else None,
+        "matrices": board_matrices(run) if run else None,
+        "history": rating_history(board, method) if run else None,
+    }
+    return render(request, "ratings/board.html", context)
+
+
+@require_GET
+def judges_page(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    """How far to trust each judge of the arena, and the crowd: bias, consistency, agreement."""
+    try:
+        arena = arena_selectors.arena_get_for_viewer(slug=slug, user=request.user)
+    except ArenaError as error:
+        return render(request, "arena/refused.html", {"error": error}, status=error.status)
+    report = judge_report_for_arena(arena)
+    return render(request, "ratings/judges.html", {"arena": arena, "report": report})
+
+
+@require_GET
+@staff_member_required
+def pairing_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """For operators: how the arena pairs its battles and what that has saved so far."""
+    try:
+        arena = arena_selectors.arena_get_for_viewer(slug=slug, user=request.user)
+    except ArenaError as error:
+        return render(request, "arena/refused.html", {"error": error}, status=error.status)
+    return render(request, "ratings/pairing.html", {"arena": arena, "r": pairing_report(arena)})
+
+
+@require_GET
+def tournament_page(request: HttpRequest, slug: str, tournament_id: int) -> HttpResponse:
+    """A tournament's bracket and standings, kept current by polling its JSON."""
+    try:
+        arena = arena_selectors.arena_get_for_viewer(slug=slug, user=request.user)
+        tournament = tournament_get(arena=arena, tournament_id=tournament_id)
+    except ArenaError as error:
+        return render(request, "arena/refused.html", {"error": error}, status=error.status)
+    tournament = tournament_advance(tournament_id=tournament.pk, wait=False)
+    context = {"arena": arena, "v": tournament_view(tournament)}
+    return render(request, "ratings/tournament.html", context)
+
+
+@require_GET
+def compare_page(request: HttpRequest, a: str, b: str, slug: str | None = None) -> HttpResponse:
+    """Two competitors side by side; ``?q=`` searches the judges' rationales and voters' reasons."""
+    try:
+        arena = arena_selectors.arena_get_for_viewer(slug=slug, user=request.user)
+        found = comparison(arena, a, b, q=request.GET.get("q", "")[:200])
+    except ArenaError as error:
+        return render(request, "arena/refused.html", {"error": error}, status=error.status)
+    return render(request, "ratings/compare.html", {"arena": arena, "c": found})
+
+
+@require_GET
+def compare_pick(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    """The board's "compare" form: ``?a=X&b=Y`` to the comparator's own address."""
+    try:
+        arena = arena_selectors.arena_get_for_viewer(slug=slug, user=request.user)
+    except ArenaError as error:
+        return render(request, "arena/refused.html", {"error": error}, status=error.status)
+    a, b = request.GET.get("a", ""), request.GET.get("b", "")
+    if not a or not b:
+        error = ArenaError("Pick two competitors to compare.")
+        return render(request, "arena/refused.html", {"error": error}, status=400)
+    return redirect("arena-compare", slug=arena.slug, a=a, b=b)

@@ -1,0 +1,127 @@
+"""Leaderboard JSON endpoints and pages: latest run, history, scopes, private arenas."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from arena.models import Outcome
+from leaderboards import services
+from leaderboards.models import RatingRun
+
+pytestmark = pytest.mark.django_db
+
+
+def _run_all() -> None:
+    for run_id in services.leaderboards_check(enqueue=False):
+        services.rating_run_execute(run_id=run_id, task_id=f"t{run_id}")
+
+
+def test_list_and_latest_run_in_the_command_line_shape(cast_votes):
+    cast_votes(12)
+    _run_all()
+    client = Client()
+    listing = client.get(reverse("api-leaderboards")).json()
+    assert listing["arena"] == "main"
+    assert {b["scope"] for b in listing["leaderboards"]} == {"all", "crowd", "judges"}
+    body = client.get(reverse("api-leaderboard", args=["all", "bt"])).json()
+    run = RatingRun.objects.get(leaderboard__slug="all", method="bt")
+    assert set(body) >= {"method", "params", "n_votes", "competitors", "watermark", "computed_at"}
+    assert body["watermark"] == run.watermark
+    assert body["competitors"][0].keys() >= {
+        "name",
+        "rating",
+        "ci_low",
+        "ci_high",
+        "rank",
+        "rank_upper",
+        "n_votes",
+    }
+    same = client.get(reverse("api-arena-leaderboard", args=["main", "all", "bt"])).json()
+    assert same == body
+
+
+def test_history_lists_earlier_runs(cast_votes):
+    cast_votes(8)
+    _run_all()
+    cast_votes(2, seed=3)
+    _run_all()
+    body = Client().get(reverse("api-leaderboard", args=["all", "elo"]) + "?history=1").json()
+    assert len(body["history"]) == 1
+    assert body["history"][0]["watermark"] < body["watermark"]
+    assert body["history"][0]["n_votes"] == 8
+
+
+def test_unknown_scope_method_or_unpublished_board_is_a_clear_404(cast_votes):
+    cast_votes(4)
+    services.leaderboards_check(enqueue=False)  # queued, not run yet
+    client = Client()
+    response = client.get(reverse("api-leaderboard", args=["all", "bt"]))
+    assert (response.status_code, response.json()["code"]) == (404, "not_computed_yet")
+    response = client.get(reverse("api-leaderboard", args=["nope", "bt"]))
+    assert (response.status_code, response.json()["code"]) == (404, "leaderboard_not_found")
+
+
+def test_private_arena_boards_are_not_found_for_outsiders(cast_votes, make_arena):
+    make_arena("secret", visibility="private")
+    _run_all()
+    client = Client()
+    for url in (
+        "/a/secret/boards/",
+        "/a/secret/boards/all/bt/",
+        "/api/v1/arenas/secret/leaderboards/",
+        "/api/v1/arenas/secret/leaderboards/all/bt/",
+    ):
+        assert client.get(url).status_code == 404, url
+
+
+def test_board_page_shows_ratings_matrices_and_history(cast_votes, django_assert_max_num_queries):
+    cast_votes(20)
+    _run_all()
+    client = Client()
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("arena-board", args=["main", "all", "bt"])).content.decode()
+    run = RatingRun.objects.get(leaderboard__slug="all", method="bt")
+    for row in run.result["competitors"]:
+        assert f'data-competitor="{row["name"]}"' in page
+    for element in (
+        "interval-chart",
+        "history-chart",
+        "predicted-matrix",
+        "observed-matrix",
+        "battle-matrix",
+        "snapshot-data",
+        "chart-4.6.1.umd.min.js",
+    ):
+        assert element in page
+
+
+def test_board_shows_rank_ranges_the_leader_group_and_tie_and_both_bad_rates(cast_votes):
+    votes = cast_votes(30)
+    _run_all()
+    page = Client().get(reverse("arena-board", args=["main", "all", "bt"])).content.decode()
+    run = RatingRun.objects.get(leaderboard__slug="all", method="bt")
+    rows = run.result["competitors"]
+    assert run.result["leader_group"][0] == rows[0]["name"]
+    assert "leader group</span>" in page
+    for row in rows:
+        assert f"<td>{row['rank_best']}–{row['rank_worst']}</td>" in page
+        # The rates counted straight from the votes that were cast.
+        mine = [
+            v
+            for v in votes
+            if row["name"] in (v.battle.competitor_a.name, v.battle.competitor_b.name)
+        ]
+        ties = sum(v.outcome == Outcome.TIE for v in mine) / len(mine)
+        both_bad = sum(v.outcome == Outcome.BOTH_BAD for v in mine) / len(mine)
+        assert row["tie_rate"] == pytest.approx(ties)
+        assert row["both_bad_rate"] == pytest.approx(both_bad)
+        assert f"<td>{round(100 * ties)}%</td>" in page
+    # The predicted matrix carries each cell's interval, which holds the predicted value.
+    found = run.result["win_probability_intervals"]
+    i, j = found["names"].index(rows[0]["name"]), found["names"].index(rows[1]["name"])
+    low, high = found["low"][i][j], found["high"][i][j]
+    assert f'title="95% interval {round(100 * low)}–{round(100 * high)}%"' in page
+    predicted = 1 / (1 + 10 ** ((rows[1]["rating"] - rows[0]["rating"]) / 400))
+    assert low <= predicted <= high

@@ -1,0 +1,134 @@
+"""Rating jobs: what gets queued, running one, idempotence, and agreement with the core."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from arena.models import Vote
+from leaderboards import services
+from leaderboards.models import DEFAULT_METHODS, Leaderboard, RatingRun
+from leaderboards.selectors import comparisons_for_leaderboard, run_latest
+from leaderboards.services import runs
+from tests.leaderboards.direct import direct_bt_ratings
+
+pytestmark = pytest.mark.django_db
+
+
+def _queue() -> list[int]:
+    return services.leaderboards_check(enqueue=False)
+
+
+def test_check_queues_one_run_per_scope_and_method_and_then_nothing(cast_votes):
+    cast_votes(12)
+    ids = _queue()
+    # all and crowd have votes; judges has none.
+    assert len(ids) == 2 * len(DEFAULT_METHODS)
+    assert set(Leaderboard.objects.values_list("slug", flat=True)) == {"all", "crowd", "judges"}
+    top = Vote.objects.latest("id").id
+    assert set(RatingRun.objects.values_list("watermark", flat=True)) == {top}
+    assert _queue() == []
+    cast_votes(1, seed=5)
+    again = _queue()
+    assert len(again) == 2 * len(DEFAULT_METHODS)
+    # Runs that never started are superseded by the newer watermark.
+    assert RatingRun.objects.count() == 2 * len(DEFAULT_METHODS)
+
+
+def test_run_matches_a_direct_fit_of_the_same_votes(cast_votes):
+    votes = cast_votes(40)
+    _queue()
+    run = RatingRun.objects.get(leaderboard__slug="all", method="bt")
+    assert services.rating_run_execute(run_id=run.id, task_id="t1") == "done"
+    run.refresh_from_db()
+    stored = {row["name"]: row["rating"] for row in run.result["competitors"]}
+    assert len(votes) == 40
+    assert stored == pytest.approx(direct_bt_ratings(), abs=1e-6)
+    assert run.n_votes == 40
+    assert run.result["n_votes"] == 40
+    assert run.duration_seconds is not None
+
+
+def test_executing_twice_writes_once(cast_votes):
+    cast_votes(10)
+    _queue()
+    run = RatingRun.objects.get(leaderboard__slug="all", method="elo")
+    assert services.rating_run_execute(run_id=run.id, task_id="first") == "done"
+    run.refresh_from_db()
+    finished = run.finished_at
+    assert services.rating_run_execute(run_id=run.id, task_id="second") == "done"
+    assert services.rating_run_execute(run_id=run.id, task_id="first") == "done"
+    run.refresh_from_db()
+    assert run.finished_at == finished
+    assert run.attempts == 1
+
+
+def test_a_running_run_is_not_taken_by_another_task_but_is_by_its_redelivery(cast_votes):
+    cast_votes(10)
+    _queue()
+    run = RatingRun.objects.get(leaderboard__slug="all", method="bt")
+    assert services.rating_run_claim(run.id, "task-a")
+    assert not services.rating_run_claim(run.id, "task-b")
+    assert services.rating_run_execute(run_id=run.id, task_id="task-b") == "running"
+    assert services.rating_run_execute(run_id=run.id, task_id="task-a") == "done"
+    assert RatingRun.objects.get(pk=run.id).attempts == 2
+
+
+def test_the_same_run_cannot_exist_twice(cast_votes):
+    cast_votes(5)
+    _queue()
+    run = RatingRun.objects.first()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RatingRun.objects.create(
+            leaderboard=run.leaderboard,
+            method=run.method,
+            params_key=run.params_key,
+            watermark=run.watermark,
+        )
+
+
+def test_a_method_that_cannot_run_fails_with_its_reason(cast_votes):
+    cast_votes(5)
+    board = Leaderboard.objects.create(
+        arena_id=Vote.objects.first().battle.arena_id,
+        slug="odd",
+        name="x",
+        methods=["no-such-method"],
+    )
+    _queue()
+    run = RatingRun.objects.get(leaderboard=board)
+    assert services.rating_run_execute(run_id=run.id, task_id="t") == "failed"
+    run.refresh_from_db()
+    assert "'no-such-method'" in run.error
+    assert run.result is None
+
+
+def test_selectors_read_in_fixed_query_counts(cast_votes, django_assert_num_queries):
+    cast_votes(30)
+    _queue()
+    board = Leaderboard.objects.select_related("arena").get(slug="all")
+    top = Vote.objects.latest("id").id
+    with django_assert_num_queries(1):
+        comparisons_for_leaderboard(board, top)
+    services.rating_run_execute(
+        run_id=RatingRun.objects.get(leaderboard=board, method="bt").id, task_id="t"
+    )
+    with django_assert_num_queries(1):
+        run_latest(board, "bt")
+
+
+def test_a_run_whose_heartbeat_stopped_is_retaken_and_requeued(cast_votes, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    cast_votes(6)
+    _queue()
+    run = RatingRun.objects.get(leaderboard__slug="all", method="bt")
+    assert services.rating_run_claim(run.id, "dead-worker")
+    assert not services.rating_run_claim(run.id, "other")
+    old = timezone.now() - timedelta(seconds=settings.ARENA_RATING_LEASE_SECONDS + 1)
+    RatingRun.objects.filter(pk=run.id).update(heartbeat_at=old)
+    assert run.id in runs._runs_requeue_lost()
+    assert services.rating_run_execute(run_id=run.id, task_id="other") == "done"
+    assert RatingRun.objects.get(pk=run.id).attempts == 2
