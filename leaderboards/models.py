@@ -5,16 +5,10 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-#: Methods a leaderboard can run, named as in ``python -m ratings rate --method``.
-METHODS = (
-    "elo",
-    "bt",
-    "style-bt",
-    "bt-davidson",
-    "nash",
-    "equilibrium-ne",
-    "equilibrium-cce",
-)
+from ratings import engine
+
+#: Methods a leaderboard can run: the engine's, named as in ``python -m ratings rate --method``.
+METHODS = tuple(engine.METHODS)
 DEFAULT_METHODS = ["elo", "bt", "style-bt", "nash", "equilibrium-ne", "equilibrium-cce"]
 
 

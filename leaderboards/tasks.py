@@ -6,11 +6,11 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from leaderboards import services
-from leaderboards.services import voter_flags
+from leaderboards.services import runs, voter_flags
 
 
 @shared_task(
-    name="ratings.rating_run_execute",
+    name=runs.RATING_RUN_EXECUTE,
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,

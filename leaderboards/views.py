@@ -19,16 +19,9 @@ from leaderboards.reports.comparator import comparison
 from leaderboards.reports.judges import judge_report_for_arena
 from leaderboards.reports.pairing import pairing_report
 from leaderboards.services.tournaments import tournament_advance, tournament_get, tournament_view
+from ratings import engine
 
-METHOD_LABELS = {
-    "elo": "Elo",
-    "bt": "Bradley–Terry",
-    "style-bt": "Style-controlled",
-    "nash": "Nash averaging",
-    "equilibrium-ne": "Equilibrium (NE)",
-    "equilibrium-cce": "Equilibrium (CCE)",
-    "bt-davidson": "Bradley–Terry (ties modelled)",
-}
+METHOD_LABELS = {name: method.label for name, method in engine.METHODS.items()}
 
 
 @require_GET

@@ -6,13 +6,30 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_rating_core_imports_no_django():
+@pytest.mark.parametrize(
+    "module",
+    [
+        "ratings.core",
+        "ratings.engine",
+        "ratings.cli",
+        "ratings.lab",
+        "ratings.cli.judges",
+        "ratings.lab.bench",
+        "ratings.lab.study",
+        "ratings.lab.replay",
+        "ratings.lab.simulate",
+    ],
+)
+def test_the_rating_library_imports_no_django_and_no_app(module: str) -> None:
     code = (
-        "import sys, ratings.core; "
-        "bad = [m for m in sys.modules if m.split('.')[0] in ('django', 'arena')]; "
+        f"import sys, {module}; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in "
+        "('django', 'rest_framework', 'celery', 'channels', 'arena', 'leaderboards', 'config')]; "
         "print(','.join(bad))"
     )
     result = subprocess.run(

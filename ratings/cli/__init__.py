@@ -1,61 +1,28 @@
 """Command-line tool: ``python -m ratings rate VOTES --method … --json`` and ``… bench``.
 
-``rate`` reads a vote file (JSON Lines, optionally gzip-compressed) and prints one JSON object,
-``{"method", "params", "n_votes", "competitors": [...]}``, competitors best first. Errors in
-the input (a bad line, an unknown competitor, a bad option) print one line naming the problem
-and exit with status 2.
+``rate`` reads a vote file (JSON Lines, optionally gzip-compressed), turns its options into the
+method's typed options (:mod:`ratings.engine.options`) and prints the engine's report: one JSON
+object, ``{"method", "params", "n_votes", "competitors": [...]}``, competitors best first.
+Errors in the input (a bad line, an unknown competitor, a bad option) print one line naming the
+problem and exit with status 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from collections.abc import Sequence
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, NoReturn
 
-import numpy as np
-
-from ratings.core import (
-    Comparisons,
-    RatingError,
-    bootstrap,
-    bradley_terry,
-    covariance,
-    davidson,
-    davidson_intervals,
-    elo,
-    elo_bootstrap,
-    normal_intervals,
-    predicted_win_rates,
-    style_bradley_terry,
-    style_intervals,
-    to_ratings,
-)
-from ratings.core.separation import (
-    leader_group,
-    simultaneous_intervals,
-    simultaneous_ranks,
-    votes_to_separate,
-    win_probability_intervals,
-)
-from ratings.core.types import BradleyTerryResult, FloatArray, Intervals
-from ratings.engine.report import (
-    competitor_rows,
-    outcome_rates,
-    rating_report,
-    votes_per_competitor,
-)
+from ratings.core import RatingError
+from ratings.core.equilibrium.nash import SELECTIONS
+from ratings.core.equilibrium.winprob import PRIORS
+from ratings.engine import METHODS, MethodOptions, OptionsError, VoteSelection, rate
 from ratings.engine.votefile import VoteFileError, read_comparisons
 
-try:
-    from ratings.engine import equilibrium as equilibrium_cli  # type: ignore[attr-defined,unused-ignore]
-except ImportError:
-    equilibrium_cli = None
-
-CORE_METHODS = ("elo", "bt", "style-bt", "bt-davidson")
 EXIT_USAGE = 2
 
 
@@ -75,9 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m ratings", description="Rate competitors from pairwise votes.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     rate = commands.add_parser("rate", help="rate the competitors of a vote file")
-    extra = () if equilibrium_cli is None else tuple(equilibrium_cli.METHODS)
     rate.add_argument("votes", type=Path, help="vote file, JSON Lines, optionally .gz")
-    rate.add_argument("--method", choices=CORE_METHODS + extra, default="bt")
+    rate.add_argument("--method", choices=tuple(METHODS), default="bt")
     rate.add_argument("--k", type=float, default=4.0, help="Elo K factor (default 4)")
     rate.add_argument("--scale", type=float, default=400.0, help="display scale (default 400)")
     rate.add_argument("--base", type=float, default=10.0, help="display base (default 10)")
@@ -132,8 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="add each competitor's predicted win rate against NAME, in percent",
     )
     rate.add_argument("--json", action="store_true", help="print one JSON object")
-    if equilibrium_cli is not None:
-        equilibrium_cli.add_arguments(rate)
+    _add_equilibrium_arguments(rate)
     from ratings.cli import judges as judges_cli
     from ratings.lab import replay, simulate, study
 
@@ -176,25 +141,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return judges_cli.run_from_args(args)
     try:
         report = rate_file(args)
-    except (UsageError, VoteFileError, RatingError, OSError) as exc:
+    except (UsageError, OptionsError, VoteFileError, RatingError, OSError) as exc:
         print(f"python -m ratings rate: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     print(json.dumps(report) if args.json else _table(report))
     return 0
-
-
-def method_args(method: str, options: Sequence[str] = ()) -> argparse.Namespace:
-    """The parsed arguments of ``rate - --method METHOD [options]``: every default filled in.
-
-    Raises UsageError (not SystemExit) for an unknown method or option, for callers that are
-    not the command line.
-    """
-    try:
-        return build_parser().parse_args(["rate", "-", "--method", method, *options])
-    except SystemExit:
-        raise UsageError(
-            f"method {method!r} with options {list(options)} is not available"
-        ) from None
 
 
 def _one_line(exc: Exception) -> str:
@@ -220,196 +171,59 @@ def rate_file(args: argparse.Namespace) -> dict[str, Any]:
             raise UsageError(f"unknown competitor {missing[0]!r} (no kept votes in {args.votes})")
     if comparisons.n_comparisons == 0:
         raise UsageError(f"{args.votes}: no votes left after filtering")
-    return rate(comparisons, args)
-
-
-def rate(comparisons: Comparisons, args: argparse.Namespace) -> dict[str, Any]:
-    """Rate comparisons with the method and options of ``args`` (a parsed ``rate`` command).
-
-    The Django side calls this too, with arguments from :func:`method_args`, so a leaderboard
-    and the command line give the same numbers for the same votes.
-    """
-    where = dict(_parse_where(item) for item in args.where)
-    for option in ("anchor", "win_rate_vs"):
-        name = getattr(args, option)
-        if name is not None and name not in comparisons.names:
-            raise UsageError(f"unknown competitor {name!r} given to --{option.replace('_', '-')}")
-    if args.method not in CORE_METHODS and equilibrium_cli is not None:
-        result: dict[str, Any] = equilibrium_cli.rate(args.method, comparisons, args)
-        return result
-    if args.bootstrap < 0 or not args.base > 1 or not args.scale > 0:
-        raise UsageError("need --bootstrap >= 0, --base > 1 and --scale > 0")
-    ratings, low, high, params, extra = _METHOD[args.method](comparisons, args)
-    params.update(_common_params(args, where))
-    rows = competitor_rows(
-        comparisons.names,
-        ratings,
-        ci_low=low,
-        ci_high=high,
-        n_votes=votes_per_competitor(comparisons.n_items, comparisons.a, comparisons.b),
-    )
-    ties, both_bad = outcome_rates(
-        comparisons.n_items, comparisons.a, comparisons.b, comparisons.outcome, comparisons.weight
-    )
-    ranks = extra.pop("rank_intervals", None)
-    for row in rows:
-        k = comparisons.names.index(row["name"])
-        row["tie_rate"] = None if np.isnan(ties[k]) else float(ties[k])
-        row["both_bad_rate"] = None if np.isnan(both_bad[k]) else float(both_bad[k])
-        if ranks is not None:
-            row["rank_best"], row["rank_worst"] = ranks[row["name"]]
-    if args.win_rate_vs is not None:
-        rates = predicted_win_rates(comparisons.names, ratings, base=args.base, scale=args.scale)
-        column = rates.matrix[:, comparisons.names.index(args.win_rate_vs)]
-        for row in rows:
-            row["win_rate_vs"] = 100.0 * float(column[comparisons.names.index(row["name"])])
-    return rating_report(args.method, params, comparisons.n_comparisons, rows, **extra)
-
-
-Rated = tuple[FloatArray, FloatArray | None, FloatArray | None, dict[str, Any], dict[str, Any]]
-
-
-def _rate_elo(comparisons: Comparisons, args: argparse.Namespace) -> Rated:
-    settings = {"initial": args.init, "base": args.base, "scale": args.scale, "k": args.k}
-    ratings = elo(comparisons, **settings).ratings
-    low = high = None
-    if args.bootstrap:
-        ci = elo_bootstrap(comparisons, n_resamples=args.bootstrap, rng=args.seed, **settings)
-        low, high = ci.low, ci.high
-    params = {
-        "k": args.k,
-        "scale": args.scale,
-        "base": args.base,
-        "init": args.init,
-        "ci": "bootstrap" if args.bootstrap else None,
-    }
-    return ratings, low, high, params, {}
-
-
-def _rate_bt(comparisons: Comparisons, args: argparse.Namespace) -> Rated:
-    style = args.method == "style-bt"
-    if style and comparisons.features_a is None:
+    options = options_of(args)
+    if args.method == "style-bt" and comparisons.features_a is None:
         raise UsageError(
             f"{args.votes}: style-bt needs tokens_a/_b, header_count_a/_b, "
             "list_count_a/_b and bold_count_a/_b on every vote"
         )
-    fit = style_bradley_terry(comparisons) if style else bradley_terry(comparisons)
-    anchor = None if args.anchor is None else comparisons.names.index(args.anchor)
-    ratings, rating, per_unit = _display(fit.scores, args, anchor)
-    ci = _bt_intervals(comparisons, fit, args, anchor=anchor, style=style)
-    low = high = None
-    if ci is not None:
-        low = per_unit * ci.low + rating
-        high = per_unit * ci.high + rating
-    params = _display_params(args, rating) | {
-        "l2": fit.l2,
-        "converged": fit.converged,
-        "ci": ci.method if ci is not None else None,
-    }
-    extra: dict[str, Any] = {} if style else _honest_ranks(comparisons, fit)
-    if style and fit.coefficients is not None:
-        extra["style_coefficients"] = dict(
-            zip(fit.feature_names, map(float, fit.coefficients), strict=True)
-        )
-    return ratings, low, high, params, extra
+    selection = VoteSelection(
+        weight_field=args.weight_field,
+        where=where,
+        competitors=str(args.competitors) if args.competitors else None,
+    )
+    return rate(comparisons, args.method, options, selection=selection)
 
 
-def _display(
-    scores: FloatArray, args: argparse.Namespace, anchor: int | None
-) -> tuple[FloatArray, float, float]:
-    """Log-strengths on the display scale: ``(ratings, mean or anchor rating, per log unit)``."""
-    rating = args.init if args.anchor_rating is None else args.anchor_rating
-    per_unit = args.scale / math.log(args.base)
-    ratings = to_ratings(scores, anchor=anchor, rating=rating, per_log_unit=per_unit)
-    return ratings, rating, per_unit
-
-
-def _display_params(args: argparse.Namespace, rating: float) -> dict[str, Any]:
-    return {
-        "anchor": args.anchor,
-        "anchor_rating": rating if args.anchor else None,
-        "mean_rating": None if args.anchor else rating,
-        "scale": args.scale,
-        "base": args.base,
-    }
-
-
-def _honest_ranks(comparisons: Comparisons, fit: BradleyTerryResult) -> dict[str, Any]:
-    """Simultaneous rank intervals, the leader's group and the votes that would split neighbours.
-
-    From the sandwich covariance whatever the displayed intervals, so that they do not depend on
-    the bootstrap's seed.
-    """
-    cov = covariance(comparisons, fit)
-    ranks = simultaneous_ranks(simultaneous_intervals(comparisons, fit, cov=cov))
-    wins = win_probability_intervals(fit, cov)
-    return {
-        "win_probability_intervals": {
-            "names": list(fit.names),
-            "low": np.round(wins.low, 4).tolist(),
-            "high": np.round(wins.high, 4).tolist(),
-        },
-        "rank_intervals": {
-            name: (int(best), int(worst))
-            for name, best, worst in zip(ranks.names, ranks.upper, ranks.lower, strict=True)
-        },
-        "leader_group": sorted(
-            leader_group(ranks), key=lambda name: -fit.scores[fit.names.index(name)]
-        ),
-        "separation": [
-            {"a": a, "b": b, "more_votes": more}
-            for a, b, more in votes_to_separate(fit, cov, comparisons.n_comparisons)
-        ],
-    }
-
-
-def _bt_intervals(
-    comparisons: Comparisons,
-    fit: BradleyTerryResult,
-    args: argparse.Namespace,
-    *,
-    anchor: int | None,
-    style: bool,
-) -> Intervals | None:
-    if args.bootstrap and style:
-        raise UsageError("--bootstrap is not available for style-bt; use --ci sandwich or fisher")
-    if args.bootstrap:
-        return bootstrap(
-            comparisons, n_resamples=args.bootstrap, rng=args.seed, anchor=anchor, point=fit
-        )
-    if style:
-        return style_intervals(comparisons, fit, kind=args.ci, anchor=anchor)
-    return normal_intervals(comparisons, fit, kind=args.ci, anchor=anchor)
-
-
-def _rate_davidson(comparisons: Comparisons, args: argparse.Namespace) -> Rated:
-    if args.bootstrap:
+def options_of(args: argparse.Namespace) -> MethodOptions:
+    """The typed options of ``args.method`` from a parsed ``rate`` command line."""
+    method = METHODS[args.method]
+    if args.method == "bt-davidson" and args.bootstrap:
         raise UsageError("--bootstrap is not available for bt-davidson; its intervals are Fisher")
-    fit = davidson(comparisons, both_bad=args.both_bad)
-    anchor = None if args.anchor is None else comparisons.names.index(args.anchor)
-    ratings, rating, per_unit = _display(fit.scores, args, anchor)
-    low, high = davidson_intervals(comparisons, fit, both_bad=args.both_bad)
-    shift = ratings - per_unit * fit.scores  # the gauge and offset to_ratings applied
-    params = _display_params(args, rating) | {
-        "both_bad": args.both_bad,
-        "converged": fit.converged,
-        "ci": "fisher",
-    }
-    extra = {"tie_parameter": fit.nu, "tie_probability_between_equals": fit.nu / (2.0 + fit.nu)}
-    return ratings, per_unit * low + shift, per_unit * high + shift, params, extra
+    names = {f.name for f in fields(method.options)}
+    return method.options(**{name: getattr(args, name) for name in names})
 
 
-_METHOD = {"elo": _rate_elo, "bt": _rate_bt, "style-bt": _rate_bt, "bt-davidson": _rate_davidson}
-
-
-def _common_params(args: argparse.Namespace, where: dict[str, str]) -> dict[str, Any]:
-    return {
-        "bootstrap": args.bootstrap,
-        "seed": args.seed if args.bootstrap else None,
-        "weight_field": args.weight_field,
-        "where": where,
-        "competitors": str(args.competitors) if args.competitors else None,
-    }
+def _add_equilibrium_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--prompt-axis``, ``--alpha``, ``--prior`` and ``--selection``."""
+    group = parser.add_argument_group("equilibrium and Nash-averaging options")
+    group.add_argument(
+        "--prompt-axis",
+        default="question_id",
+        metavar="FIELD",
+        help="vote field that groups votes into the prompt player's actions: a prompt id, a "
+        "category or a cluster (default: question_id)",
+    )
+    group.add_argument(
+        "--alpha",
+        type=float,
+        default=1.0,
+        metavar="A",
+        help="pseudo-count toward the prior win probability (default: 1)",
+    )
+    group.add_argument(
+        "--prior",
+        choices=PRIORS,
+        default="half",
+        help="prior win probability: 1/2 (keeps copy invariance exact) or the prompt-agnostic "
+        "Bradley-Terry prediction (default: half)",
+    )
+    group.add_argument(
+        "--selection",
+        choices=SELECTIONS,
+        default="affinity",
+        help="nash only: maximum affinity entropy (copy-proof) or maximum Shannon entropy",
+    )
 
 
 def _parse_where(item: str) -> tuple[str, str]:

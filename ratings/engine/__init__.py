@@ -1,0 +1,37 @@
+"""The rating engine: one registry of methods with typed options, the report they return, and
+the vote-file reader. The command line and the server's rating jobs both call :func:`rate`.
+"""
+
+from __future__ import annotations
+
+from ratings.engine.methods import METHODS, Method, method_get, method_options, rate
+from ratings.engine.options import (
+    BradleyTerryOptions,
+    DavidsonOptions,
+    EloOptions,
+    EquilibriumOptions,
+    MethodOptions,
+    NashOptions,
+    OptionsError,
+    VoteSelection,
+    options_from_json,
+    options_to_json,
+)
+
+__all__ = [
+    "METHODS",
+    "BradleyTerryOptions",
+    "DavidsonOptions",
+    "EloOptions",
+    "EquilibriumOptions",
+    "Method",
+    "MethodOptions",
+    "NashOptions",
+    "OptionsError",
+    "VoteSelection",
+    "method_get",
+    "method_options",
+    "options_from_json",
+    "options_to_json",
+    "rate",
+]

@@ -1,14 +1,12 @@
-"""Command-line glue for the game-theoretic methods: ``nash``, ``equilibrium-ne``, ``-cce``.
+"""The game-theoretic methods: ``nash``, ``equilibrium-ne`` and ``equilibrium-cce``.
 
-``ratings/cli.py`` adds these options with :func:`add_arguments`, reads the votes with
-``prompt_field=args.prompt_axis`` and calls :func:`rate`, which returns the shared output
-object of :mod:`ratings.engine.report` plus ``"prompts"`` (name, rating, mass), ``"residual"``,
+:func:`rate_equilibrium` and :func:`rate_nash` return the shared output object of
+:mod:`ratings.engine.report` plus ``"prompts"`` (name, rating, mass), ``"residual"``,
 ``"converged"`` and the copy groups the reference found.
 """
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,72 +14,38 @@ import numpy as np
 
 from ratings.core.equilibrium.cce import equilibrium_cce
 from ratings.core.equilibrium.game import EquilibriumResult
-from ratings.core.equilibrium.nash import SELECTIONS, Selection, nash_average
+from ratings.core.equilibrium.nash import nash_average
 from ratings.core.equilibrium.ne import equilibrium_ne
-from ratings.core.equilibrium.winprob import PRIORS, Prior, logit_win_matrix, win_probabilities
+from ratings.core.equilibrium.winprob import logit_win_matrix, win_probabilities
 from ratings.core.types import Comparisons, FloatArray, IntArray
+from ratings.engine.options import EquilibriumOptions, NashOptions
 from ratings.engine.report import competitor_rows, rating_report, votes_per_competitor
 
-METHODS = ("nash", "equilibrium-ne", "equilibrium-cce")
-DEFAULT_ALPHA = 1.0
+EQUILIBRIUM_METHODS = ("equilibrium-ne", "equilibrium-cce")
 _NASH_ZERO = 1e-9
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add ``--prompt-axis``, ``--alpha``, ``--prior`` and ``--selection`` to a parser."""
-    group = parser.add_argument_group("equilibrium and Nash-averaging options")
-    group.add_argument(
-        "--prompt-axis",
-        default="question_id",
-        metavar="FIELD",
-        help="vote field that groups votes into the prompt player's actions: a prompt id, a "
-        "category or a cluster (default: question_id)",
-    )
-    group.add_argument(
-        "--alpha",
-        type=float,
-        default=DEFAULT_ALPHA,
-        metavar="A",
-        help="pseudo-count toward the prior win probability (default: 1)",
-    )
-    group.add_argument(
-        "--prior",
-        choices=PRIORS,
-        default="half",
-        help="prior win probability: 1/2 (keeps copy invariance exact) or the prompt-agnostic "
-        "Bradley-Terry prediction (default: half)",
-    )
-    group.add_argument(
-        "--selection",
-        choices=SELECTIONS,
-        default="affinity",
-        help="nash only: maximum affinity entropy (copy-proof) or maximum Shannon entropy",
-    )
-
-
-def rate(method: str, comparisons: Comparisons, args: argparse.Namespace) -> dict[str, Any]:
-    """Run one of :data:`METHODS` and return the whole output object.
+def rate_equilibrium(
+    method: str, comparisons: Comparisons, options: EquilibriumOptions
+) -> dict[str, Any]:
+    """Solve the prompt-versus-models game of ``comparisons`` and report it.
 
     Raises
     ------
     ValueError
-        If ``method`` is not one of :data:`METHODS`.
+        If ``method`` is not one of :data:`EQUILIBRIUM_METHODS`.
     """
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; expected one of {METHODS}")
-    alpha = float(getattr(args, "alpha", DEFAULT_ALPHA))
-    prior: Prior = "bt" if getattr(args, "prior", "half") == "bt" else "half"
+    if method not in EQUILIBRIUM_METHODS:
+        raise ValueError(f"unknown method {method!r}; expected one of {EQUILIBRIUM_METHODS}")
     n_votes = votes_per_competitor(
         comparisons.n_items, comparisons.a, comparisons.b, comparisons.weight
     )
-    if method == "nash":
-        return _nash(comparisons, alpha, prior, getattr(args, "selection", "affinity"), n_votes)
-    game = win_probabilities(comparisons, alpha=alpha, prior=prior)
+    game = win_probabilities(comparisons, alpha=options.alpha, prior=options.prior)
     solve = equilibrium_ne if method == "equilibrium-ne" else equilibrium_cce
     result = solve(game)
     snap = float(str(dict(result.params)["tol"]))
     params = {
-        "prompt_axis": getattr(args, "prompt_axis", "question_id"),
+        "prompt_axis": options.prompt_axis,
         "n_prompts": game.n_prompts,
         **dict(result.params),
         "units": "expected win-rate margin 2W - 1 against the equilibrium",
@@ -102,15 +66,16 @@ def rate(method: str, comparisons: Comparisons, args: argparse.Namespace) -> dic
     )
 
 
-def _nash(
-    comparisons: Comparisons, alpha: float, prior: Prior, selection: str, n_votes: FloatArray
-) -> dict[str, Any]:
-    logits = logit_win_matrix(comparisons, alpha=alpha, prior=prior)
-    chosen: Selection = "shannon" if selection == "shannon" else "affinity"
-    result = nash_average(logits, comparisons.names, selection=chosen)
+def rate_nash(comparisons: Comparisons, options: NashOptions) -> dict[str, Any]:
+    """Nash averaging of ``comparisons``' logit win matrix, reported as the other methods are."""
+    n_votes = votes_per_competitor(
+        comparisons.n_items, comparisons.a, comparisons.b, comparisons.weight
+    )
+    logits = logit_win_matrix(comparisons, alpha=options.alpha, prior=options.prior)
+    result = nash_average(logits, comparisons.names, selection=options.selection)
     params = {
-        "alpha": alpha,
-        "prior": prior,
+        "alpha": options.alpha,
+        "prior": options.prior,
         "selection": result.selection,
         "units": "natural-log odds against the equilibrium",
         "zero_within": _NASH_ZERO,

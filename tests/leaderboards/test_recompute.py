@@ -132,3 +132,42 @@ def test_a_run_whose_heartbeat_stopped_is_retaken_and_requeued(cast_votes, setti
     assert run.id in runs._runs_requeue_lost()
     assert services.rating_run_execute(run_id=run.id, task_id="other") == "done"
     assert RatingRun.objects.get(pk=run.id).attempts == 2
+
+
+def test_a_run_stores_the_engines_typed_options_and_builds_no_parser(cast_votes, monkeypatch):
+    """The job hands the engine the options it stored: no command-line flags, no argparse."""
+    import argparse
+
+    from ratings import engine
+
+    cast_votes(30)
+    _queue()
+    board = Leaderboard.objects.get(arena__slug="main", slug="all")
+    stored = {r.method: r.params for r in RatingRun.objects.filter(leaderboard=board)}
+    assert stored["bt"]["options"] == engine.options_to_json(
+        engine.BradleyTerryOptions(bootstrap=board.bootstrap_rounds, seed=0)
+    )
+    assert stored["equilibrium-ne"]["options"]["prompt_axis"] == "category"
+    assert stored["nash"]["options"] == engine.options_to_json(engine.NashOptions())
+
+    def no_parser(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the server path built an argparse parser")
+
+    monkeypatch.setattr(argparse.ArgumentParser, "__init__", no_parser)
+    for run in RatingRun.objects.filter(leaderboard=board):
+        status = services.rating_run_execute(run_id=run.id, task_id="typed")
+        run.refresh_from_db()
+        if run.method == "style-bt":  # 30 crowd votes leave its style fit singular
+            assert "argparse" not in run.error
+            continue
+        assert status == "done", (run.method, run.error)
+
+
+def test_a_run_queued_with_the_first_versions_flags_fails_and_says_why(cast_votes):
+    cast_votes(5)
+    _queue()
+    run = RatingRun.objects.filter(method="bt").first()
+    RatingRun.objects.filter(pk=run.pk).update(params={"options": ["--bootstrap", "100"]})
+    assert services.rating_run_execute(run_id=run.id, task_id="legacy") == "failed"
+    run.refresh_from_db()
+    assert "predate typed options" in run.error

@@ -6,7 +6,6 @@ process, which is much faster.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import math
@@ -19,7 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from ratings import cli as cli_module
+from ratings import engine
 from ratings.cli import main
 from ratings.core import bradley_terry, elo, to_ratings
 from ratings.engine.votefile import read_comparisons
@@ -320,30 +319,9 @@ def test_llmfao_crowd_elo_from_the_command_line(cli: Cli, shared_data: Path) -> 
     assert math.isclose(sum(got.values()), 1000.0 * len(got), rel_tol=1e-9)
 
 
-def test_equilibrium_methods_are_dispatched_to_the_equilibrium_module(
-    cli: Cli, votes: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The contract with ``ratings/equilibrium_cli.py``, checked with a stand-in module."""
-    seen: dict[str, Any] = {}
-
-    class StandIn:
-        METHODS = ("nash",)
-
-        @staticmethod
-        def add_arguments(parser: argparse.ArgumentParser) -> None:
-            parser.add_argument("--prompt-axis")
-
-        @staticmethod
-        def rate(method: str, comparisons: Any, args: argparse.Namespace) -> dict[str, Any]:
-            seen.update(method=method, prompts=comparisons.prompt_names)
-            return {
-                "method": method,
-                "params": {},
-                "n_votes": comparisons.n_comparisons,
-                "competitors": [],
-            }
-
-    monkeypatch.setattr(cli_module, "equilibrium_cli", StandIn)
-    out = cli.rate(votes, "--method", "nash", "--prompt-axis", "judge_type")
-    assert out["method"] == "nash"
-    assert seen == {"method": "nash", "prompts": ("human", "llm")}
+def test_rate_prints_the_engines_report_for_the_parsed_options(cli: Cli, votes: Path) -> None:
+    """The command line only parses: its report is the engine's on the same votes and options."""
+    out = cli.rate(votes, "--method", "bt", "--ci", "fisher", "--anchor-rating", "1200")
+    comparisons = read_comparisons(votes)
+    options = engine.BradleyTerryOptions(ci="fisher", anchor_rating=1200.0)
+    assert out == json.loads(json.dumps(engine.rate(comparisons, "bt", options)))

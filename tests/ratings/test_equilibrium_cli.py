@@ -1,4 +1,4 @@
-"""The CLI glue of the game-theoretic methods, end to end on a real vote file (no subprocess)."""
+"""The engine's game-theoretic methods, end to end on a real vote file (no subprocess)."""
 
 from __future__ import annotations
 
@@ -6,18 +6,30 @@ import argparse
 import itertools
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from ratings.engine import equilibrium as equilibrium_cli
+from ratings import engine
+from ratings.cli import build_parser, options_of
 from ratings.engine.votefile import read_comparisons
 
 
-def _args(*argv: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser()
-    equilibrium_cli.add_arguments(parser)
-    return parser.parse_args(list(argv))
+def _args(*argv: str, method: str = "equilibrium-ne") -> argparse.Namespace:
+    return build_parser().parse_args(["rate", "-", "--method", method, *argv])
+
+
+class _EquilibriumCli:
+    """The engine called with the options the command line parses, as ``rate`` does."""
+
+    @staticmethod
+    def rate(method: str, comparisons: Any, args: argparse.Namespace) -> dict[str, Any]:
+        args.method = method
+        return engine.rate(comparisons, method, options_of(args))
+
+
+equilibrium_cli = _EquilibriumCli
 
 
 def test_defaults() -> None:
@@ -26,7 +38,11 @@ def test_defaults() -> None:
     assert args.alpha == 1.0
     assert args.prior == "half"
     assert args.selection == "affinity"
-    assert equilibrium_cli.METHODS == ("nash", "equilibrium-ne", "equilibrium-cce")
+    assert [m for m in engine.METHODS if m in ("nash", "equilibrium-ne", "equilibrium-cce")] == [
+        "nash",
+        "equilibrium-ne",
+        "equilibrium-cce",
+    ]
 
 
 @pytest.mark.parametrize("method", ["equilibrium-ne", "equilibrium-cce"])
@@ -98,4 +114,10 @@ def test_nash_output(shared_data: Path, selection: str) -> None:
 
 def test_unknown_method_raises() -> None:
     with pytest.raises(ValueError, match="unknown method"):
-        equilibrium_cli.rate("elo", None, _args())  # type: ignore[arg-type]
+        engine.rate(None, "elo-2", None)  # type: ignore[arg-type]
+
+
+def test_options_of_another_method_are_refused(shared_data: Path) -> None:
+    c = read_comparisons(shared_data / "llmfao" / "votes.jsonl", where={"judge_type": "human"})
+    with pytest.raises(engine.OptionsError, match="takes NashOptions"):
+        engine.rate(c, "nash", engine.EquilibriumOptions())

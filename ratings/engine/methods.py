@@ -1,0 +1,346 @@
+"""The rating methods of the core behind one call: votes and typed options in, the report out.
+
+:data:`METHODS` is the one list of methods: the command line offers its names, leaderboards
+store them, and the pages label them from it. :func:`rate` is what ``python -m ratings rate``
+and the server's rating jobs both call, so a board and the command line give the same numbers
+for the same votes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ratings.core import (
+    Comparisons,
+    bootstrap,
+    bradley_terry,
+    covariance,
+    davidson,
+    davidson_intervals,
+    elo,
+    elo_bootstrap,
+    normal_intervals,
+    predicted_win_rates,
+    style_bradley_terry,
+    style_intervals,
+    to_ratings,
+)
+from ratings.core.separation import (
+    leader_group,
+    simultaneous_intervals,
+    simultaneous_ranks,
+    votes_to_separate,
+    win_probability_intervals,
+)
+from ratings.core.types import BradleyTerryResult, FloatArray, Intervals
+from ratings.engine import equilibrium
+from ratings.engine.options import (
+    BradleyTerryOptions,
+    DavidsonOptions,
+    DisplayOptions,
+    EloOptions,
+    EquilibriumOptions,
+    MethodOptions,
+    NashOptions,
+    OptionsError,
+    VoteSelection,
+    options_from_json,
+)
+from ratings.engine.report import (
+    competitor_rows,
+    outcome_rates,
+    rating_report,
+    votes_per_competitor,
+)
+
+Rated = tuple[FloatArray, FloatArray | None, FloatArray | None, dict[str, Any], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Method:
+    """One rating method: its name, the label pages show, its options and how it rates."""
+
+    name: str
+    label: str
+    options: type[MethodOptions]
+    compute: Callable[[Comparisons, Any, VoteSelection], dict[str, Any]]
+
+
+def rate(
+    comparisons: Comparisons,
+    method: str,
+    options: MethodOptions | None = None,
+    *,
+    selection: VoteSelection | None = None,
+) -> dict[str, Any]:
+    """Rate ``comparisons`` with ``method`` under ``options`` (the method's defaults if None).
+
+    Returns the report of :mod:`ratings.engine.report`. Raises :class:`OptionsError` for an
+    unknown method, options of another method's type, or a competitor the votes lack, and
+    ``RatingError`` when the core cannot fit the votes.
+    """
+    spec = method_get(method)
+    chosen = spec.options() if options is None else options
+    if not isinstance(chosen, spec.options):
+        raise OptionsError(f"method {method!r} takes {spec.options.__name__}")
+    for option in ("anchor", "win_rate_vs"):
+        name = getattr(chosen, option, None)
+        if name is not None and name not in comparisons.names:
+            raise OptionsError(f"unknown competitor {name!r} given to --{option.replace('_', '-')}")
+    return spec.compute(comparisons, chosen, selection or VoteSelection())
+
+
+def method_get(name: str) -> Method:
+    """The method called ``name``; :class:`OptionsError` naming the known ones otherwise."""
+    try:
+        return METHODS[name]
+    except KeyError:
+        raise OptionsError(
+            f"unknown method {name!r}; expected one of {', '.join(METHODS)}"
+        ) from None
+
+
+def method_options(name: str, data: Mapping[str, Any] | None = None) -> MethodOptions:
+    """The options of method ``name`` from a stored JSON object (defaults where it is silent)."""
+    return options_from_json(method_get(name).options, dict(data or {}))
+
+
+def _core_report(
+    method: str,
+    comparisons: Comparisons,
+    options: EloOptions | BradleyTerryOptions | DavidsonOptions,
+    selection: VoteSelection,
+    rated: Rated,
+) -> dict[str, Any]:
+    """The report of the four core methods: rows with outcome rates, rank intervals and the
+    predicted win rate against ``win_rate_vs`` when asked for."""
+    ratings, low, high, params, extra = rated
+    bootstrap_rounds = getattr(options, "bootstrap", 0)
+    params.update(
+        {
+            "bootstrap": bootstrap_rounds,
+            "seed": getattr(options, "seed", 0) if bootstrap_rounds else None,
+            "weight_field": selection.weight_field,
+            "where": dict(selection.where),
+            "competitors": selection.competitors,
+        }
+    )
+    rows = competitor_rows(
+        comparisons.names,
+        ratings,
+        ci_low=low,
+        ci_high=high,
+        n_votes=votes_per_competitor(comparisons.n_items, comparisons.a, comparisons.b),
+    )
+    ties, both_bad = outcome_rates(
+        comparisons.n_items, comparisons.a, comparisons.b, comparisons.outcome, comparisons.weight
+    )
+    ranks = extra.pop("rank_intervals", None)
+    for row in rows:
+        k = comparisons.names.index(row["name"])
+        row["tie_rate"] = None if np.isnan(ties[k]) else float(ties[k])
+        row["both_bad_rate"] = None if np.isnan(both_bad[k]) else float(both_bad[k])
+        if ranks is not None:
+            row["rank_best"], row["rank_worst"] = ranks[row["name"]]
+    if options.win_rate_vs is not None:
+        rates = predicted_win_rates(
+            comparisons.names, ratings, base=options.base, scale=options.scale
+        )
+        column = rates.matrix[:, comparisons.names.index(options.win_rate_vs)]
+        for row in rows:
+            row["win_rate_vs"] = 100.0 * float(column[comparisons.names.index(row["name"])])
+    return rating_report(method, params, comparisons.n_comparisons, rows, **extra)
+
+
+def _rate_elo(
+    comparisons: Comparisons, options: EloOptions, selection: VoteSelection
+) -> dict[str, Any]:
+    settings = {"initial": options.init, "base": options.base, "scale": options.scale}
+    ratings = elo(comparisons, k=options.k, **settings).ratings
+    low = high = None
+    if options.bootstrap:
+        ci = elo_bootstrap(
+            comparisons, n_resamples=options.bootstrap, rng=options.seed, k=options.k, **settings
+        )
+        low, high = ci.low, ci.high
+    params = {
+        "k": options.k,
+        "scale": options.scale,
+        "base": options.base,
+        "init": options.init,
+        "ci": "bootstrap" if options.bootstrap else None,
+    }
+    return _core_report("elo", comparisons, options, selection, (ratings, low, high, params, {}))
+
+
+def _rate_bt(
+    comparisons: Comparisons, options: BradleyTerryOptions, selection: VoteSelection
+) -> dict[str, Any]:
+    return _core_report(
+        "bt", comparisons, options, selection, _bt(comparisons, options, style=False)
+    )
+
+
+def _rate_style_bt(
+    comparisons: Comparisons, options: BradleyTerryOptions, selection: VoteSelection
+) -> dict[str, Any]:
+    if comparisons.features_a is None:
+        raise OptionsError(
+            "style-bt needs tokens_a/_b, header_count_a/_b, "
+            "list_count_a/_b and bold_count_a/_b on every vote"
+        )
+    return _core_report(
+        "style-bt", comparisons, options, selection, _bt(comparisons, options, style=True)
+    )
+
+
+def _bt(comparisons: Comparisons, options: BradleyTerryOptions, *, style: bool) -> Rated:
+    fit = style_bradley_terry(comparisons) if style else bradley_terry(comparisons)
+    anchor = None if options.anchor is None else comparisons.names.index(options.anchor)
+    ratings, rating, per_unit = _display(fit.scores, options, anchor)
+    ci = _bt_intervals(comparisons, fit, options, anchor=anchor, style=style)
+    low = high = None
+    if ci is not None:
+        low = per_unit * ci.low + rating
+        high = per_unit * ci.high + rating
+    params = _display_params(options, rating) | {
+        "l2": fit.l2,
+        "converged": fit.converged,
+        "ci": ci.method if ci is not None else None,
+    }
+    extra: dict[str, Any] = {} if style else _honest_ranks(comparisons, fit)
+    if style and fit.coefficients is not None:
+        extra["style_coefficients"] = dict(
+            zip(fit.feature_names, map(float, fit.coefficients), strict=True)
+        )
+    return ratings, low, high, params, extra
+
+
+def _display(
+    scores: FloatArray,
+    options: BradleyTerryOptions | DavidsonOptions,
+    anchor: int | None,
+) -> tuple[FloatArray, float, float]:
+    """Log-strengths on the display scale: ``(ratings, mean or anchor rating, per log unit)``."""
+    rating = options.init if options.anchor_rating is None else options.anchor_rating
+    per_unit = options.scale / math.log(options.base)
+    ratings = to_ratings(scores, anchor=anchor, rating=rating, per_log_unit=per_unit)
+    return ratings, rating, per_unit
+
+
+def _display_params(
+    options: BradleyTerryOptions | DavidsonOptions, rating: float
+) -> dict[str, Any]:
+    return {
+        "anchor": options.anchor,
+        "anchor_rating": rating if options.anchor else None,
+        "mean_rating": None if options.anchor else rating,
+        "scale": options.scale,
+        "base": options.base,
+    }
+
+
+def _honest_ranks(comparisons: Comparisons, fit: BradleyTerryResult) -> dict[str, Any]:
+    """Simultaneous rank intervals, the leader's group and the votes that would split neighbours.
+
+    From the sandwich covariance whatever the displayed intervals, so that they do not depend on
+    the bootstrap's seed.
+    """
+    cov = covariance(comparisons, fit)
+    ranks = simultaneous_ranks(simultaneous_intervals(comparisons, fit, cov=cov))
+    wins = win_probability_intervals(fit, cov)
+    return {
+        "win_probability_intervals": {
+            "names": list(fit.names),
+            "low": np.round(wins.low, 4).tolist(),
+            "high": np.round(wins.high, 4).tolist(),
+        },
+        "rank_intervals": {
+            name: (int(best), int(worst))
+            for name, best, worst in zip(ranks.names, ranks.upper, ranks.lower, strict=True)
+        },
+        "leader_group": sorted(
+            leader_group(ranks), key=lambda name: -fit.scores[fit.names.index(name)]
+        ),
+        "separation": [
+            {"a": a, "b": b, "more_votes": more}
+            for a, b, more in votes_to_separate(fit, cov, comparisons.n_comparisons)
+        ],
+    }
+
+
+def _bt_intervals(
+    comparisons: Comparisons,
+    fit: BradleyTerryResult,
+    options: BradleyTerryOptions,
+    *,
+    anchor: int | None,
+    style: bool,
+) -> Intervals | None:
+    if options.bootstrap and style:
+        raise OptionsError("--bootstrap is not available for style-bt; use --ci sandwich or fisher")
+    if options.bootstrap:
+        return bootstrap(
+            comparisons, n_resamples=options.bootstrap, rng=options.seed, anchor=anchor, point=fit
+        )
+    if style:
+        return style_intervals(comparisons, fit, kind=options.ci, anchor=anchor)
+    return normal_intervals(comparisons, fit, kind=options.ci, anchor=anchor)
+
+
+def _rate_davidson(
+    comparisons: Comparisons, options: DavidsonOptions, selection: VoteSelection
+) -> dict[str, Any]:
+    fit = davidson(comparisons, both_bad=options.both_bad)
+    anchor = None if options.anchor is None else comparisons.names.index(options.anchor)
+    ratings, rating, per_unit = _display(fit.scores, options, anchor)
+    low, high = davidson_intervals(comparisons, fit, both_bad=options.both_bad)
+    shift = ratings - per_unit * fit.scores  # the gauge and offset to_ratings applied
+    params = _display_params(options, rating) | {
+        "both_bad": options.both_bad,
+        "converged": fit.converged,
+        "ci": "fisher",
+    }
+    extra = {"tie_parameter": fit.nu, "tie_probability_between_equals": fit.nu / (2.0 + fit.nu)}
+    rated = (ratings, per_unit * low + shift, per_unit * high + shift, params, extra)
+    return _core_report("bt-davidson", comparisons, options, selection, rated)
+
+
+def _rate_nash(
+    comparisons: Comparisons, options: NashOptions, selection: VoteSelection
+) -> dict[str, Any]:
+    return equilibrium.rate_nash(comparisons, options)
+
+
+def _rate_equilibrium_ne(
+    comparisons: Comparisons, options: EquilibriumOptions, selection: VoteSelection
+) -> dict[str, Any]:
+    return equilibrium.rate_equilibrium("equilibrium-ne", comparisons, options)
+
+
+def _rate_equilibrium_cce(
+    comparisons: Comparisons, options: EquilibriumOptions, selection: VoteSelection
+) -> dict[str, Any]:
+    return equilibrium.rate_equilibrium("equilibrium-cce", comparisons, options)
+
+
+#: Every rating method, in the order the command line and the pages list them.
+METHODS: Mapping[str, Method] = {
+    m.name: m
+    for m in (
+        Method("elo", "Elo", EloOptions, _rate_elo),
+        Method("bt", "Bradley–Terry", BradleyTerryOptions, _rate_bt),
+        Method("style-bt", "Style-controlled", BradleyTerryOptions, _rate_style_bt),
+        Method("bt-davidson", "Bradley–Terry (ties modelled)", DavidsonOptions, _rate_davidson),
+        Method("nash", "Nash averaging", NashOptions, _rate_nash),
+        Method("equilibrium-ne", "Equilibrium (NE)", EquilibriumOptions, _rate_equilibrium_ne),
+        Method("equilibrium-cce", "Equilibrium (CCE)", EquilibriumOptions, _rate_equilibrium_cce),
+    )
+}
+
+__all__ = ["METHODS", "DisplayOptions", "Method", "method_get", "method_options", "rate"]

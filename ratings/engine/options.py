@@ -1,0 +1,142 @@
+"""The typed options of each rating method: what the command line parses into and what a rating
+run stores (``RatingRun.params["options"]`` is :func:`options_to_json` of one of these).
+
+Each method family has its own frozen dataclass, so an option a method does not take cannot be
+passed to it, and every default lives here once. Construction checks the values, whoever builds
+the options: the command line, a leaderboard's settings, or a stored run read back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Literal
+
+Ci = Literal["sandwich", "fisher"]
+BothBad = Literal["tie", "drop"]
+Prior = Literal["half", "bt"]
+Selection = Literal["affinity", "shannon"]
+
+
+class OptionsError(ValueError):
+    """Options that no method run can honour: a bad value, or a competitor the votes lack."""
+
+
+def _check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise OptionsError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DisplayOptions:
+    """Where ratings sit on the display scale: ``scale`` points per factor ``base`` of odds,
+    averaging ``init``; or, with ``anchor``, that competitor pinned at ``anchor_rating``."""
+
+    scale: float = 400.0
+    base: float = 10.0
+    init: float = 1000.0
+    win_rate_vs: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.base > 1 or not self.scale > 0:
+            raise OptionsError("need --bootstrap >= 0, --base > 1 and --scale > 0")
+
+
+@dataclass(frozen=True, kw_only=True)
+class EloOptions(DisplayOptions):
+    """Online Elo (method ``elo``): one pass in vote order with step ``k``; bootstrap intervals
+    over ``bootstrap`` resamples when it is positive."""
+
+    k: float = 4.0
+    bootstrap: int = 0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.bootstrap < 0:
+            raise OptionsError("need --bootstrap >= 0, --base > 1 and --scale > 0")
+
+
+@dataclass(frozen=True, kw_only=True)
+class BradleyTerryOptions(DisplayOptions):
+    """Bradley–Terry (``bt``) and its style-controlled form (``style-bt``): normal intervals of
+    kind ``ci`` unless ``bootstrap`` resamples are asked for (``bt`` only)."""
+
+    anchor: str | None = None
+    anchor_rating: float | None = None
+    bootstrap: int = 0
+    ci: Ci = "sandwich"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.bootstrap < 0:
+            raise OptionsError("need --bootstrap >= 0, --base > 1 and --scale > 0")
+        _check_choice("ci", self.ci, ("sandwich", "fisher"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class DavidsonOptions(DisplayOptions):
+    """Bradley–Terry with ties modelled (``bt-davidson``); its intervals are always Fisher's."""
+
+    anchor: str | None = None
+    anchor_rating: float | None = None
+    both_bad: BothBad = "tie"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_choice("both_bad", self.both_bad, ("tie", "drop"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class NashOptions:
+    """Nash averaging (``nash``): ``alpha`` pseudo-votes toward the ``prior`` win probability;
+    the equilibrium chosen by maximum affinity entropy (copy-proof) or Shannon entropy."""
+
+    alpha: float = 1.0
+    prior: Prior = "half"
+    selection: Selection = "affinity"
+
+    def __post_init__(self) -> None:
+        _check_choice("prior", self.prior, ("half", "bt"))
+        _check_choice("selection", self.selection, ("affinity", "shannon"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class EquilibriumOptions:
+    """The prompt-versus-models game (``equilibrium-ne``, ``equilibrium-cce``), played over the
+    prompt groups named by ``prompt_axis`` (a vote field; ``category`` on the server)."""
+
+    prompt_axis: str = "question_id"
+    alpha: float = 1.0
+    prior: Prior = "half"
+
+    def __post_init__(self) -> None:
+        _check_choice("prior", self.prior, ("half", "bt"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class VoteSelection:
+    """Which votes of a file were kept, echoed in a report's ``params`` (the server keeps all)."""
+
+    weight_field: str | None = None
+    where: dict[str, str] = field(default_factory=dict)
+    competitors: str | None = None
+
+
+MethodOptions = (
+    EloOptions | BradleyTerryOptions | DavidsonOptions | NashOptions | EquilibriumOptions
+)
+
+
+def options_to_json(options: MethodOptions) -> dict[str, Any]:
+    """The options as a JSON object: every field, defaults included, so a stored run says all."""
+    return asdict(options)
+
+
+def options_from_json(cls: type[MethodOptions], data: dict[str, Any]) -> MethodOptions:
+    """Options of type ``cls`` from :func:`options_to_json`'s object; unknown keys are refused."""
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise OptionsError(f"unknown option {unknown[0]!r} for {cls.__name__}")
+    return cls(**data)
