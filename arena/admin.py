@@ -32,7 +32,7 @@ admin.site.register(User, UserAdmin)
 
 
 @admin.register(Competitor)
-class CompetitorAdmin(admin.ModelAdmin):
+class CompetitorAdmin(admin.ModelAdmin[Competitor]):
     """Flagged null models (answers that ignore the prompt) are listed under their filter; the
     action clears one after an operator has looked at its answers."""
 
@@ -58,13 +58,13 @@ class CompetitorAdmin(admin.ModelAdmin):
 
 
 @admin.register(Judge)
-class JudgeAdmin(admin.ModelAdmin):
+class JudgeAdmin(admin.ModelAdmin[Judge]):
     list_display = ["name", "is_active", "created_at"]
     search_fields = ["name"]
 
 
 @admin.register(Prompt)
-class PromptAdmin(admin.ModelAdmin):
+class PromptAdmin(admin.ModelAdmin[Prompt]):
     list_display = ["id", "short_text", "category", "language", "external_id"]
     list_filter = ["category", "language"]
     search_fields = ["text", "external_id"]
@@ -76,7 +76,7 @@ class PromptAdmin(admin.ModelAdmin):
 
 
 @admin.register(Completion)
-class CompletionAdmin(admin.ModelAdmin):
+class CompletionAdmin(admin.ModelAdmin[Completion]):
     list_display = [
         "id",
         "competitor",
@@ -113,7 +113,7 @@ class CompletionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Battle)
-class BattleAdmin(admin.ModelAdmin):
+class BattleAdmin(admin.ModelAdmin[Battle]):
     list_display = [
         "public_id",
         "competitor_a",
@@ -129,7 +129,7 @@ class BattleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Vote)
-class VoteAdmin(admin.ModelAdmin):
+class VoteAdmin(admin.ModelAdmin[Vote]):
     """Votes are evidence: the admin shows them but does not edit them."""
 
     list_display = [
@@ -152,7 +152,7 @@ class VoteAdmin(admin.ModelAdmin):
 
 
 @admin.register(Arena)
-class ArenaAdmin(admin.ModelAdmin):
+class ArenaAdmin(admin.ModelAdmin[Arena]):
     list_display = [
         "name",
         "slug",
@@ -168,14 +168,14 @@ class ArenaAdmin(admin.ModelAdmin):
 
 
 @admin.register(PromptSet)
-class PromptSetAdmin(admin.ModelAdmin):
+class PromptSetAdmin(admin.ModelAdmin[PromptSet]):
     list_display = ["name", "version", "created_at"]
     search_fields = ["name"]
     raw_id_fields = ["prompts"]
 
 
 @admin.register(VoterGroup)
-class VoterGroupAdmin(admin.ModelAdmin):
+class VoterGroupAdmin(admin.ModelAdmin[VoterGroup]):
     list_display = ["name", "slug", "invitation_link"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["members"]
@@ -187,7 +187,7 @@ class VoterGroupAdmin(admin.ModelAdmin):
 
 
 @admin.register(VoteTag)
-class VoteTagAdmin(admin.ModelAdmin):
+class VoteTagAdmin(admin.ModelAdmin[VoteTag]):
     list_display = ["vote", "side", "tag"]
     list_filter = ["tag", "side"]
     raw_id_fields = ["vote"]
@@ -196,7 +196,7 @@ class VoteTagAdmin(admin.ModelAdmin):
         return False
 
 
-class ApiKeyCreateForm(forms.ModelForm):
+class ApiKeyCreateForm(forms.ModelForm[ApiKey]):
     scopes = forms.MultipleChoiceField(
         choices=ApiKey.Scope.choices, widget=forms.CheckboxSelectMultiple
     )
@@ -216,7 +216,7 @@ class ApiKeyCreateForm(forms.ModelForm):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(admin.ModelAdmin[ApiKey]):
     """Keys are made here or by `manage.py judge_key`; the secret is shown once, in a message."""
 
     list_display = ["name", "prefix", "scopes", "judge", "user", "created_at", "revoked_at"]
@@ -256,7 +256,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(VoterFlag)
-class VoterFlagAdmin(admin.ModelAdmin):
+class VoterFlagAdmin(admin.ModelAdmin[VoterFlag]):
     """Why each voter was flagged; written by the flagging job only, so read-only here.
 
     A browser session is shown by a pseudonym: its key is a credential.
@@ -266,7 +266,7 @@ class VoterFlagAdmin(admin.ModelAdmin):
     list_filter = ["kind", "arena"]
     list_select_related = ["arena", "favoured", "user"]
     fields = ["arena", "kind", "who", "n_votes", "score", "p_value", "favoured", "reason"]
-    readonly_fields = fields
+    readonly_fields = ["arena", "kind", "who", "n_votes", "score", "p_value", "favoured", "reason"]
 
     @admin.display(description="voter")
     def who(self, flag: VoterFlag) -> str:

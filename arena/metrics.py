@@ -127,7 +127,7 @@ def registry_for_scrape(extra: Iterable[Collector] = ()) -> CollectorRegistry:
     """Every process's counters (or this one's), the queue depth, and ``extra``."""
     registry = CollectorRegistry(auto_describe=False)
     if multiprocess_dir():
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
         registry.register(_ThisProcess())
     registry.register(queue_depth_collector())

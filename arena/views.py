@@ -11,6 +11,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -28,7 +29,7 @@ from arena.voters import Voter
 
 def _voter(request: HttpRequest, *, create_session: bool) -> Voter:
     if request.user.is_authenticated:
-        return Voter(user=request.user, address=client_address(request))  # type: ignore[arg-type]
+        return Voter(user=request.user, address=client_address(request))
     if request.session.session_key is None:
         if not create_session:
             raise BattleNotFound
@@ -125,7 +126,7 @@ def export_response(arena: Arena) -> StreamingHttpResponse:
 
 
 @require_GET
-def vote_export(request: HttpRequest, slug: str) -> HttpResponse:
+def vote_export(request: HttpRequest, slug: str) -> HttpResponseBase:
     try:
         arena = selectors.arena_get_for_viewer(slug=slug, user=request.user)
     except ArenaError as error:
@@ -136,7 +137,7 @@ def vote_export(request: HttpRequest, slug: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     """Create a voter account; signing in is optional and gives a vote history."""
-    form = UserCreationForm(request.POST or None)
+    form: UserCreationForm[User] = UserCreationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = user_services.user_register(
             username=form.cleaned_data["username"], password=form.cleaned_data["password1"]

@@ -7,7 +7,7 @@ from leaderboards.models import Leaderboard, RatingRun, Tournament
 
 
 @admin.register(Leaderboard)
-class LeaderboardAdmin(admin.ModelAdmin):
+class LeaderboardAdmin(admin.ModelAdmin[Leaderboard]):
     list_display = [
         "arena",
         "slug",
@@ -23,7 +23,7 @@ class LeaderboardAdmin(admin.ModelAdmin):
 
 
 @admin.register(RatingRun)
-class RatingRunAdmin(admin.ModelAdmin):
+class RatingRunAdmin(admin.ModelAdmin[RatingRun]):
     """Runs are written by the jobs only; the admin shows them."""
 
     list_display = [
@@ -47,7 +47,7 @@ class RatingRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(Tournament)
-class TournamentAdmin(admin.ModelAdmin):
+class TournamentAdmin(admin.ModelAdmin[Tournament]):
     """Create tournaments with ``manage.py tournament create`` (it checks every answer exists);
     the admin shows them."""
 

@@ -48,7 +48,8 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
     @database_sync_to_async
     def _leaderboard(self, slug: str | None, board: str) -> tuple[str, Leaderboard] | None:
         try:
-            arena = arena_selectors.arena_get_for_viewer(slug=slug, user=self.scope.get("user"))
+            user = self.scope.get("user")  # AuthMiddlewareStack resolved it on connect
+            arena = arena_selectors.arena_get_for_viewer(slug=slug, user=user)  # type: ignore[arg-type]
             return arena.slug, selectors.leaderboard_get(arena, board)
         except ArenaError:
             return None

@@ -32,7 +32,7 @@ def personal_board_page(request: HttpRequest, slug: str | None = None) -> HttpRe
     except ArenaError as error:
         return render(request, "arena/refused.html", {"error": error}, status=error.status)
     if request.user.is_authenticated:
-        voter = Voter(user=request.user)  # type: ignore[arg-type]
+        voter = Voter(user=request.user)
     elif request.session.session_key:
         voter = Voter(session_key=request.session.session_key)
     else:
@@ -61,8 +61,8 @@ def board_page(
     boards = selectors.leaderboard_list(arena)
     board = next((b for b in boards if b.slug == scope), None)
     if board is None or method not in board.methods:
-        error = LeaderboardNotFound(f"No leaderboard {scope!r} with method {method!r} here.")
-        return render(request, "arena/refused.html", {"error": error}, status=error.status)
+        missing = LeaderboardNotFound(f"No leaderboard {scope!r} with method {method!r} here.")
+        return render(request, "arena/refused.html", {"error": missing}, status=missing.status)
     run = selectors.run_latest(board, method)
     context = {
         "arena": arena,
@@ -132,6 +132,6 @@ def compare_pick(request: HttpRequest, slug: str | None = None) -> HttpResponse:
         return render(request, "arena/refused.html", {"error": error}, status=error.status)
     a, b = request.GET.get("a", ""), request.GET.get("b", "")
     if not a or not b:
-        error = ArenaError("Pick two competitors to compare.")
-        return render(request, "arena/refused.html", {"error": error}, status=400)
+        unpicked = ArenaError("Pick two competitors to compare.")
+        return render(request, "arena/refused.html", {"error": unpicked}, status=400)
     return redirect("arena-compare", slug=arena.slug, a=a, b=b)

@@ -82,8 +82,9 @@ def _body_for(exc: exceptions.APIException) -> dict[str, Any]:
     code = codes if isinstance(codes, str) and codes not in _GENERIC else None
     code = code or next((c for t, c in _CODES.items() if isinstance(exc, t)), exc.default_code)
     message = str(exc.detail)
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        message = f"Too many requests; retry after {int(exc.wait) + 1} seconds."
+    wait = getattr(exc, "wait", None) if isinstance(exc, exceptions.Throttled) else None
+    if wait is not None:
+        message = f"Too many requests; retry after {int(wait) + 1} seconds."
     return error_body(str(code), message)
 
 

@@ -118,7 +118,10 @@ class BatchItemSerializer(VoteRequestSerializer):
 
 
 class BatchRequestSerializer(serializers.Serializer[object]):
-    votes = BatchItemSerializer(many=True, max_length=MAX_VERDICTS_PER_BATCH, min_length=1)
+    # many=True makes a ListSerializer, which takes the lengths (the stubs type the child).
+    votes = BatchItemSerializer(  # type: ignore[call-arg]
+        many=True, max_length=MAX_VERDICTS_PER_BATCH, min_length=1
+    )
 
 
 class BatchReceiptSerializer(serializers.Serializer[object]):
@@ -202,7 +205,7 @@ class HistoryRowSerializer(serializers.Serializer[object]):
     opponent = serializers.CharField()
     position = serializers.ChoiceField(choices=["A", "B"])
     result = serializers.ChoiceField(choices=["win", "loss", "tie", "both_bad"])
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field named like Field.source
     judge = serializers.CharField(allow_null=True)
     category = serializers.CharField()
 
@@ -214,7 +217,9 @@ class HistoryQuerySerializer(serializers.Serializer[object]):
 
 class ExportQuerySerializer(serializers.Serializer[object]):
     format = serializers.ChoiceField(choices=["jsonl", "csv"], default="jsonl")
-    source = serializers.ChoiceField(choices=["crowd", "judge"], required=False)
+    source = serializers.ChoiceField(  # type: ignore[assignment]  # a field named like Field.source
+        choices=["crowd", "judge"], required=False
+    )
     voter_kind = serializers.ChoiceField(
         choices=["anonymous", "signed_in", "group_member", "judge"], required=False
     )

@@ -33,7 +33,8 @@ class _Throttle(SimpleRateThrottle):
 
     def get_rate(self) -> str | None:
         # Read at call time (DRF binds the rates at import), so settings can change them.
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope or "")
+        return None if rate is None else str(rate)
 
 
 class ApiKeyThrottle(_Throttle):

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
@@ -77,7 +77,7 @@ class ArenaDetailView(APIView):
 
 class ArenaExportView(APIView):
     @extend_schema(responses={(200, "application/x-ndjson"): str})
-    def get(self, request: Request, slug: str | None = None) -> HttpResponse:
+    def get(self, request: Request, slug: str | None = None) -> HttpResponseBase:
         """The arena's votes in the shared JSON Lines vote schema, with voter feedback."""
         try:
             arena = selectors.arena_get_for_viewer(slug=slug, user=request.user)
@@ -185,7 +185,7 @@ class BattlesView(ApiView):
             count=params["count"],
             restrict=_battle_filter(arena, params),
         )
-        return Response({"battles": BattleSerializer(battles, many=True).data})
+        return Response({"battles": BattleSerializer(battles, many=True).data})  # type: ignore[arg-type]
 
 
 class BattleVoteView(ApiView):
@@ -319,7 +319,7 @@ class VoteExportView(ApiView):
         parameters=[ExportQuerySerializer],
         responses={(200, "application/x-ndjson"): str, (200, "text/csv"): str, **ERRORS},
     )
-    def get(self, request: Request, slug: str | None = None) -> HttpResponse:
+    def get(self, request: Request, slug: str | None = None) -> HttpResponseBase:
         """The arena's votes in the shared vote schema, streamed as JSON Lines or CSV."""
         arena = selectors.arena_get_for_viewer(slug=slug, user=request.user)
         query = _valid(ExportQuerySerializer, request.query_params)

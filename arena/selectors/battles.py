@@ -55,6 +55,7 @@ def battle_lock_for_vote(*, public_id: str, voter: Voter) -> Battle:
     ``vote_pk`` (its vote's id, or None) and ``revealed`` (whether an answer names its
     competitor); other fields load on access. Same refusals as :func:`battle_get_for_voter`.
     """
+    params: list[object]
     if voter.judge is not None:
         owner, params = "b.judge_id = %s", [voter.judge.pk]
     elif voter.user is not None:
@@ -107,7 +108,7 @@ def battles_lock_for_judge(*, judge: Judge, public_ids: list[str]) -> dict[str, 
         .order_by("id")
         .values_list("public_id", "id", "arena_id", "expires_at")
     )
-    return {public_id: LockedBattle(*rest) for public_id, *rest in rows}
+    return {row[0]: LockedBattle(*row[1:]) for row in rows}
 
 
 def matchups_for_jury(

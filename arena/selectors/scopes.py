@@ -16,7 +16,8 @@ def votes_in_scope(arena: Arena, scope: VoteScope) -> QuerySet[Vote]:
 
 def scope_watermark(arena: Arena, scope: VoteScope) -> int | None:
     """The highest vote id in the scope, or None when it has no vote."""
-    return votes_in_scope(arena, scope).aggregate(top=Max("id"))["top"]
+    top: int | None = votes_in_scope(arena, scope).aggregate(top=Max("id"))["top"]
+    return top
 
 
 #: Per vote: A's and B's names, the outcome, the prompt id and category, then style features of

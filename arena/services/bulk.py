@@ -20,7 +20,7 @@ def bulk_insert(model: type[models.Model], rows: list[dict[str, Any]]) -> list[i
         return []
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     if connection.vendor != "postgresql":
-        objects = model.objects.bulk_create([model(**row) for row in rows])
+        objects = model._default_manager.bulk_create([model(**row) for row in rows])
         return [int(obj.pk) for obj in objects]
     table = model._meta.db_table
     quote = connection.ops.quote_name
@@ -30,7 +30,7 @@ def bulk_insert(model: type[models.Model], rows: list[dict[str, Any]]) -> list[i
             [table, len(rows)],
         )
         ids = [int(r[0]) for r in cursor.fetchall()]
-        columns = ", ".join(quote(c) for c in ["id", *(f.column for f in fields)])
+        columns = ", ".join(quote(c) for c in ["id", *(str(f.column) for f in fields)])
         with cursor.cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
             for pk, row in zip(ids, rows, strict=True):
                 copy.write_row([pk, *(_value(f, row) for f in fields)])
@@ -45,9 +45,9 @@ def row_insert(model: type[models.Model], row: dict[str, Any]) -> int:
     """
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     if connection.vendor != "postgresql":
-        return int(model.objects.create(**row).pk)
+        return int(model._default_manager.create(**row).pk)
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
+    columns = ", ".join(quote(str(f.column)) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
     with connection.cursor() as cursor:
         cursor.execute(

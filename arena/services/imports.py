@@ -264,7 +264,7 @@ def _import_batch(
             }
         )
         judged = _is_judge(record)
-        judge = record.get("judge") if isinstance(record.get("judge"), str) else ""
+        judge = str(record["judge"]) if isinstance(record.get("judge"), str) else ""
         votes.append(
             {
                 "outcome": _OUTCOMES[record["winner"]],
@@ -312,8 +312,11 @@ def answers_import(path: Path, report: ImportReport) -> None:
             prompt_id = prompt_ids.get(str(row.get("question_id")))
             competitor_id = lookups.competitors.get(str(row.get("model", "")).lower())
             text = row.get("answer")
+            if prompt_id is None or competitor_id is None:
+                report.answers_skipped += 1
+                continue
             key = (prompt_id, competitor_id)
-            if None in key or not isinstance(text, str) or not text.strip():
+            if not isinstance(text, str) or not text.strip():
                 report.answers_skipped += 1
                 continue
             if key not in lookups.completions and key not in missing:

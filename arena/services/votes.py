@@ -95,13 +95,15 @@ def _vote_write(
     battle = selectors.battle_lock_for_vote(public_id=public_id, voter=voter)
     now = now or timezone.now()
     # Read under the battle's lock, so no other vote can arrive in between.
-    existing = Vote.objects.get(pk=battle.vote_pk) if battle.vote_pk is not None else None
+    # vote_pk and revealed are columns of the raw locking query, not model fields.
+    vote_pk: int | None = battle.vote_pk  # type: ignore[attr-defined]
+    existing = Vote.objects.get(pk=vote_pk) if vote_pk is not None else None
     replayed = _vote_check(battle.expires_at, existing, idempotency_key, now)
     if replayed is not None:
         return replayed, False
     fields = {
         "battle_id": battle.pk,
-        "identity_revealed": bool(battle.revealed),
+        "identity_revealed": bool(battle.revealed),  # type: ignore[attr-defined]
         **_vote_fields(
             voter,
             _admit(battle, voter),

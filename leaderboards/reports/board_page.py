@@ -93,7 +93,7 @@ def rating_history(leaderboard: Leaderboard, method: str) -> dict[str, Any]:
     names = sorted(
         {row["name"] for run in runs for row in (run.result or {}).get("competitors", [])}
     )
-    series = {name: [] for name in names}
+    series: dict[str, list[Any]] = {name: [] for name in names}
     for run in runs:
         ratings = {row["name"]: row["rating"] for row in (run.result or {}).get("competitors", [])}
         for name in names:

@@ -155,7 +155,7 @@ def _burst_flags(
     ):
         numbered = {k: i for i, k in enumerate(dict.fromkeys(k for k in keys if k))}
         present = np.array([k is not None for k in keys])
-        group = np.array([numbered.get(k, -1) for k in keys], dtype=np.intp)
+        group = np.array([-1 if k is None else numbered[k] for k in keys], dtype=np.intp)
         by_number = dict(enumerate(numbered))
         for burst in vote_bursts(
             group[present],

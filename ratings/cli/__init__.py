@@ -134,7 +134,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in ("study", "replay"):
         from ratings.lab import replay, study
 
-        return {"study": study, "replay": replay}[args.command].run_from_args(args)
+        status: int = {"study": study, "replay": replay}[args.command].run_from_args(args)
+        return status
     if args.command == "judges":
         from ratings.cli import judges as judges_cli
 

@@ -97,8 +97,9 @@ def read_judged_votes(
 def _lengths(record: dict[str, Any]) -> tuple[float, float] | None:
     for name in LENGTH_FIELDS:
         x, y = record.get(name + "_a"), record.get(name + "_b")
-        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in (x, y)):
-            return float(x), float(y)
+        numbers = [v for v in (x, y) if isinstance(v, int | float) and not isinstance(v, bool)]
+        if len(numbers) == 2:  # noqa: PLR2004 - an answer of each
+            return float(numbers[0]), float(numbers[1])
     return None
 
 

@@ -126,4 +126,4 @@ def _prompt_rows(result: EquilibriumResult, zero_within: float) -> list[dict[str
 def _groups(names: Sequence[str], labels: IntArray) -> list[list[str]]:
     """The copy groups with more than one member, as lists of names."""
     sizes = np.bincount(labels) if labels.size else np.zeros(0, dtype=np.intp)
-    return [[names[i] for i in np.flatnonzero(labels == g)] for g in np.flatnonzero(sizes > 1)]
+    return [[names[int(i)] for i in np.flatnonzero(labels == g)] for g in np.flatnonzero(sizes > 1)]

@@ -160,12 +160,19 @@ def _core_report(
 def _rate_elo(
     comparisons: Comparisons, options: EloOptions, selection: VoteSelection
 ) -> dict[str, Any]:
-    settings = {"initial": options.init, "base": options.base, "scale": options.scale}
-    ratings = elo(comparisons, k=options.k, **settings).ratings
+    ratings = elo(
+        comparisons, initial=options.init, base=options.base, scale=options.scale, k=options.k
+    ).ratings
     low = high = None
     if options.bootstrap:
         ci = elo_bootstrap(
-            comparisons, n_resamples=options.bootstrap, rng=options.seed, k=options.k, **settings
+            comparisons,
+            n_resamples=options.bootstrap,
+            rng=options.seed,
+            initial=options.init,
+            base=options.base,
+            scale=options.scale,
+            k=options.k,
         )
         low, high = ci.low, ci.high
     params = {

@@ -174,10 +174,12 @@ def _ours(votes: Comparisons, rounds: int, repeat: int) -> dict[str, Any]:
 def _arena_rank(votes: Comparisons, rounds: int) -> dict[str, Any] | None:
     try:
         import pandas as pd  # type: ignore[import-untyped,unused-ignore]
-        from arena_rank.models.bradley_terry import (  # type: ignore[import-untyped]
+        from arena_rank.models.bradley_terry import (  # type: ignore[import-untyped,import-not-found,unused-ignore]
             BradleyTerry,
         )
-        from arena_rank.utils.data_utils import PairDataset  # type: ignore[import-untyped]
+        from arena_rank.utils.data_utils import (  # type: ignore[import-untyped,import-not-found,unused-ignore]
+            PairDataset,
+        )
     except ImportError as exc:
         print(
             f"arena-rank not installed ({exc}); skipping the comparison. "

@@ -36,11 +36,11 @@ class Command(BaseCommand):
                 state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
                 self.stdout.write(f"{key.prefix}  {key.name}  {','.join(key.scopes)}  {state}")
         else:
-            key = ApiKey.objects.filter(prefix=options["prefix"]).first()
-            if key is None:
+            found = ApiKey.objects.filter(prefix=options["prefix"]).first()
+            if found is None:
                 raise CommandError(f"No key with the prefix {options['prefix']!r}.")
-            api_key_revoke(api_key=key)
-            self.stdout.write(f"Revoked {key}.")
+            api_key_revoke(api_key=found)
+            self.stdout.write(f"Revoked {found}.")
 
     def _create(self, options: dict[str, Any]) -> None:
         judge = Judge.objects.get_or_create(name=options["judge"])[0] if options["judge"] else None
