@@ -20,6 +20,7 @@ from arena import selectors as arena_selectors
 from arena.models import Arena
 from leaderboards import publish, selectors
 from leaderboards.models import Leaderboard, RatingRun
+from leaderboards.services.pairing_state import pairing_state_publish, pairing_strengths_compute
 from ratings.cli import UsageError, method_args, rate
 from ratings.core.errors import RatingError
 
@@ -248,6 +249,7 @@ def _run_finish(run: RatingRun, task_id: str, started: float) -> str:
     try:
         with _Heartbeat(run_id, task_id):
             result = run_compute(run)
+            strengths = pairing_strengths_compute(run=run)
     except (RatingError, UsageError, ValueError) as error:
         RatingRun.objects.filter(pk=run_id, task_id=task_id).update(
             status="failed", error=str(error)[:2000], finished_at=timezone.now()
@@ -262,6 +264,8 @@ def _run_finish(run: RatingRun, task_id: str, started: float) -> str:
             duration_seconds=time.perf_counter() - started,
         )
         if done:
+            if strengths is not None:
+                pairing_state_publish(run=run, strengths=strengths)
             transaction.on_commit(lambda: publish.snapshot_publish(run_id))
     return "done" if done else RatingRun.objects.get(pk=run_id).status
 

@@ -1,0 +1,56 @@
+"""The arena's pairing state from a Bradley–Terry run: the fit's own numbers, not its display.
+
+The adaptive pairing policies want log-strengths and their covariance. The published board
+holds display-scale ratings and (often bootstrap) interval widths, from which neither can be
+recovered exactly, so when a ``bt`` run of an arena's ``all`` board is marked done the
+log-strengths and the diagonal of the sandwich covariance (what ``_honest_ranks`` uses, and
+what the policies document) are handed to the arena in the same transaction.
+"""
+
+from __future__ import annotations
+
+from arena import selectors as arena_selectors
+from arena.services.pairing_state import pairing_state_replace
+from leaderboards import selectors
+from leaderboards.models import RatingRun
+from ratings.core import bradley_terry, covariance
+
+#: The board and method whose runs the arena pairs by.
+BOARD = "all"
+METHOD = "bt"
+
+
+def pairing_strengths_compute(*, run: RatingRun) -> dict[int, tuple[float, float]] | None:
+    """Competitor id → (log-strength, sandwich variance) for a ``bt`` run of an ``all`` board;
+    None for any other run.
+
+    The same votes and the same fit as the run's ``bt`` method (``bradley_terry`` with its
+    defaults, on the run's votes, 1/p-weighted when the board is), so the numbers are the
+    run's. Called with the run's computation, outside the transaction that publishes it.
+    """
+    if run.method != METHOD or run.leaderboard.slug != BOARD:
+        return None
+    comparisons = selectors.comparisons_for_leaderboard(
+        run.leaderboard, run.watermark, inverse_probability=bool(run.params.get("ipw"))
+    )
+    if comparisons.n_comparisons == 0:
+        return None
+    fit = bradley_terry(comparisons)
+    variances = covariance(comparisons, fit).diagonal()
+    ids = arena_selectors.competitor_ids_by_name(fit.names)
+    return {
+        ids[name]: (float(fit.scores[k]), float(variances[k]))
+        for k, name in enumerate(fit.names)
+        if name in ids
+    }
+
+
+def pairing_state_publish(*, run: RatingRun, strengths: dict[int, tuple[float, float]]) -> bool:
+    """Hand ``strengths`` to the arena as its pairing state; False if a newer run's is there.
+
+    Call it in the transaction that marks ``run`` done, so that pairing and the board move
+    together.
+    """
+    return pairing_state_replace(
+        arena=run.leaderboard.arena, strengths=strengths, watermark=run.watermark, run_id=run.pk
+    )
