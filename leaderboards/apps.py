@@ -18,9 +18,6 @@ class RatingsConfig(AppConfig):
     verbose_name = "Ratings"
 
     def ready(self) -> None:
-        from leaderboards import pairing_provider
-
-        pairing_provider.register()
         if settings.ARENA_INPROCESS_BEAT:
             threading.Thread(target=_inprocess_beat, name="arena-beat", daemon=True).start()
 

@@ -12,6 +12,7 @@ from arena.models.arenas import (
 )
 from arena.models.battles import Battle
 from arena.models.competitors import Competitor, Judge
+from arena.models.pairing import CompetitorStrength
 from arena.models.prompts import Completion, CompletionDistance, Prompt, content_hash
 from arena.models.users import User
 from arena.models.votes import Outcome, Vote, VoterFlag, VoteTag
@@ -22,6 +23,7 @@ __all__ = [
     "Arena",
     "Battle",
     "Competitor",
+    "CompetitorStrength",
     "Completion",
     "CompletionDistance",
     "IdempotencyRecord",

@@ -55,6 +55,11 @@ from arena.selectors.judges import (
     judge_agreement,
     submissions_for_user,
 )
+from arena.selectors.pairing import (
+    UNRATED_SD,
+    competitor_strengths_for_arena,
+    pairing_state_for_arena,
+)
 from arena.selectors.scopes import (
     FLAGGING_FIELDS,
     VOTE_ROW_FIELDS,
@@ -68,6 +73,7 @@ from arena.selectors.scopes import (
 from arena.selectors.votes import (
     WINNER_NAMES,
     VoteScope,
+    competitor_ids_by_name,
     competitor_names_by_id,
     competitor_names_for_arena,
     held_back_competitor_ids,
@@ -80,6 +86,7 @@ from arena.selectors.votes import (
 
 __all__ = [
     "FLAGGING_FIELDS",
+    "UNRATED_SD",
     "VOTE_ROW_FIELDS",
     "WINNER_NAMES",
     "HistoryRow",
@@ -104,9 +111,11 @@ __all__ = [
     "battles_voted",
     "battles_with_content",
     "competitor_history",
+    "competitor_ids_by_name",
     "competitor_ids_for_arena",
     "competitor_names_by_id",
     "competitor_names_for_arena",
+    "competitor_strengths_for_arena",
     "completion_distances",
     "completion_ids_by_prompt",
     "completion_ids_for",
@@ -121,6 +130,7 @@ __all__ = [
     "match_votes",
     "matchups_for_jury",
     "pair_vote_counts",
+    "pairing_state_for_arena",
     "prompt_outcome_counts",
     "prompt_set_get_for_arena",
     "scope_watermark",

@@ -177,6 +177,11 @@ def vote_outcomes_for_arena(
     )
 
 
+def competitor_ids_by_name(names: Collection[str]) -> dict[str, int]:
+    """Name → id of the competitors named (names are unique, whatever their case)."""
+    return dict(Competitor.objects.filter(name__in=list(names)).values_list("name", "id"))
+
+
 def competitor_names_by_id(ids: Collection[int]) -> dict[int, str]:
     return dict(Competitor.objects.filter(pk__in=list(ids)).values_list("id", "name"))
 

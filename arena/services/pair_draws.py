@@ -2,9 +2,11 @@
 
 The pairs considered are those of active competitors that answered a common prompt (an
 eligibility matrix, built once per request). ``fewest-votes`` draws among the least-voted
-pairs; the adaptive policies come from the provider ``ratings`` registers in ``arena.pairing``
-and are renormalised over the eligible pairs. Every draw carries the probability its pair was
-drawn with, which boards may undo by weighting the vote ``1/p``.
+pairs (the core's :func:`~ratings.core.pairing.policies.fewest_votes_of`); the adaptive
+policies are the core's (:data:`~ratings.core.pairing.policies.POLICY`) on the state the
+newest published Bradley–Terry run left (:func:`arena.selectors.pairing_state_for_arena`),
+renormalised over the eligible pairs. Every draw carries the probability its pair was drawn
+with, which boards may undo by weighting the vote ``1/p``.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from arena import pairing, selectors
+from arena import selectors
 from arena.exceptions import NoBattleAvailable
 from arena.models import Arena, PairingPolicy
 from arena.services.completion_distances import completion_distances_ensure
+from ratings.core.pairing.policies import POLICY, fewest_votes_of, pairs_of
+from ratings.core.pairing.prompts import prompt_probabilities
 
 
 class Draw(NamedTuple):
@@ -62,28 +66,15 @@ class PairPool:
         return sorted(self.answered[first].keys() & self.answered[second].keys())
 
 
-def pair_choose(
-    answered: dict[int, dict[int, int]],
-    vote_counts: dict[tuple[int, int], int],
-    rng: random.Random,
-) -> Draw:
-    """Choose ``(competitor, competitor, prompt)`` for the next battle by fewest votes.
-
-    Among the pairs of competitors that answered at least one common prompt, the pairs with the
-    fewest votes so far are the candidates; one of them is drawn at random, then one of the
-    prompts both answered. Every pair thus catches up with the others before any gets more.
-    """
-    pool = PairPool(answered)
-    return _fewest(pool, pool.votes(vote_counts), rng)
-
-
 def _fewest(pool: PairPool, votes: np.ndarray, rng: random.Random) -> Draw:
+    """One of the least-voted eligible pairs, each alike; its vote counted for the next draw."""
     if not len(pool):
         raise NoBattleAvailable
-    best = np.flatnonzero(votes == votes.min())
+    weights = fewest_votes_of(votes)
+    best = np.flatnonzero(weights)
     k = int(best[rng.randrange(best.size)])
     votes[k] += 1  # the next draw of this request counts it
-    return _draw(pool, k, 1.0 / best.size, rng)
+    return _draw(pool, k, float(weights[k]), rng)
 
 
 def _weighted(pool: PairPool, weights: np.ndarray, rng: random.Random) -> Draw:
@@ -107,10 +98,13 @@ def _policy_weights(
     """The policy's probability of each eligible pair (not renormalised); None: fewest votes."""
     if policy == PairingPolicy.FEWEST_VOTES:
         return None
-    matrix = pairing.pair_probabilities(arena, policy, pool.ids, counts)
-    if matrix is None:
-        return None
-    return np.asarray(matrix)[pool.first, pool.second]
+    n = len(pool.ids)
+    matrix = np.zeros((n, n))
+    if n >= 2:  # noqa: PLR2004
+        state = selectors.pairing_state_for_arena(arena, pool.ids, counts)
+        first, second = pairs_of(n)
+        matrix[first, second] = matrix[second, first] = POLICY[policy](state)
+    return matrix[pool.first, pool.second]
 
 
 def pairs_draw(
@@ -166,19 +160,22 @@ def next_pair_distribution(
     counts = selectors.pair_vote_counts(arena)
     weights = _policy_weights(arena, policy or arena.pairing_policy, pool, counts)
     if weights is None:
-        votes = pool.votes(counts)
-        weights = (votes == votes.min()).astype(np.float64) if len(pool) else votes
-    total = float(weights.sum())
-    if total <= 0:
-        return {}, counts
-    return {pool.pair(k): float(w / total) for k, w in enumerate(weights)}, counts
+        if not len(pool):
+            return {}, counts
+        probabilities = fewest_votes_of(pool.votes(counts))
+    else:
+        total = float(weights.sum())
+        if total <= 0:
+            return {}, counts
+        probabilities = weights / total
+    return {pool.pair(k): float(p) for k, p in enumerate(probabilities)}, counts
 
 
 def _prompts_prioritise(
     arena: Arena, pool: PairPool, draws: list[Draw], rng: random.Random
 ) -> list[Draw]:
     """Each draw's prompt chosen again, preferring the prompts where the pair's answers differ
-    most and voters tie least (``pairing.prompt_probabilities``), a share kept at random."""
+    most and voters tie least (the core's ``prompt_probabilities``), a share kept at random."""
     answered = pool.answered
     shared = {draw: pool.shared_prompts(draw.first, draw.second) for draw in draws}
 
@@ -193,13 +190,10 @@ def _prompts_prioritise(
     out = []
     for draw in draws:
         prompts = shared[draw]
-        weights = pairing.prompt_probabilities(
-            [distances.get(answers(draw, p), 0.0) for p in prompts],
-            [counts.get(p, (0, 0))[0] for p in prompts],
-            [counts.get(p, (0, 0))[1] for p in prompts],
+        weights = prompt_probabilities(
+            np.array([distances.get(answers(draw, p), 0.0) for p in prompts], dtype=np.float64),
+            np.array([counts.get(p, (0, 0))[0] for p in prompts], dtype=np.float64),
+            np.array([counts.get(p, (0, 0))[1] for p in prompts], dtype=np.float64),
         )
-        if weights is None:
-            out.append(draw)
-        else:
-            out.append(draw._replace(prompt_id=rng.choices(prompts, weights=weights)[0]))
+        out.append(draw._replace(prompt_id=rng.choices(prompts, weights=weights.tolist())[0]))
     return out

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from arena import selectors as arena_selectors
 from arena.models import Arena
 from arena.services.pair_draws import next_pair_distribution
-from leaderboards.pairing_provider import pairing_state
 from ratings.core.pairing.design import uniform_equivalent_votes
 
 #: Pairs listed on the page, most probable first.
@@ -41,7 +40,7 @@ def pairing_report(arena: Arena) -> PairingReport:
     probabilities, counts = next_pair_distribution(arena)
     ids = sorted({c for pair in probabilities for c in pair} | {c for pair in counts for c in pair})
     names = arena_selectors.competitor_names_by_id(ids)
-    state = pairing_state(arena, ids, counts)
+    state = arena_selectors.pairing_state_for_arena(arena, ids, counts)
     ranked = sorted(probabilities.items(), key=lambda item: (-item[1], item[0]))
     return PairingReport(
         policy=arena.pairing_policy,

@@ -21,6 +21,7 @@ from arena import selectors as arena_selectors
 from arena.models import Arena
 from leaderboards import publish, selectors
 from leaderboards.models import Leaderboard, RatingRun
+from leaderboards.services.pairing_state import pairing_state_publish, pairing_strengths_of
 from ratings import engine
 from ratings.core.errors import RatingError
 
@@ -257,12 +258,14 @@ def _run_finish(run: RatingRun, task_id: str, started: float) -> str:
     run_id = run.pk
     try:
         with _Heartbeat(run_id, task_id):
-            result = run_compute(run)
+            output = run_compute(run)
     except (RatingError, ValueError) as error:  # OptionsError is a ValueError
         RatingRun.objects.filter(pk=run_id, task_id=task_id).update(
             status="failed", error=str(error)[:2000], finished_at=timezone.now()
         )
         return "failed"
+    result = output.report
+    strengths = pairing_strengths_of(run=run, state=output.state)
     with transaction.atomic():
         done = RatingRun.objects.filter(pk=run_id, status="running", task_id=task_id).update(
             status="done",
@@ -272,11 +275,13 @@ def _run_finish(run: RatingRun, task_id: str, started: float) -> str:
             duration_seconds=time.perf_counter() - started,
         )
         if done:
+            if strengths is not None:
+                pairing_state_publish(run=run, strengths=strengths)
             transaction.on_commit(lambda: publish.snapshot_publish(run_id))
     return "done" if done else RatingRun.objects.get(pk=run_id).status
 
 
-def run_compute(run: RatingRun) -> dict[str, Any]:
+def run_compute(run: RatingRun) -> engine.MethodOutput:
     """The rating engine on the run's votes: the same call as ``python -m ratings rate``."""
     stored = run.params.get("options")
     if not isinstance(stored, dict):  # a run queued by the first version: flags, not options
@@ -291,4 +296,4 @@ def run_compute(run: RatingRun) -> dict[str, Any]:
     )
     if comparisons.n_comparisons == 0:
         raise ValueError("no votes in this scope")
-    return engine.rate(comparisons, run.method, options)
+    return engine.rate_with_state(comparisons, run.method, options)

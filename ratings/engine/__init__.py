@@ -4,7 +4,16 @@ the vote-file reader. The command line and the server's rating jobs both call :f
 
 from __future__ import annotations
 
-from ratings.engine.methods import METHODS, Method, method_get, method_options, rate
+from ratings.engine.methods import (
+    METHODS,
+    BradleyTerryState,
+    Method,
+    MethodOutput,
+    method_get,
+    method_options,
+    rate,
+    rate_with_state,
+)
 from ratings.engine.options import (
     BradleyTerryOptions,
     DavidsonOptions,
@@ -21,11 +30,13 @@ from ratings.engine.options import (
 __all__ = [
     "METHODS",
     "BradleyTerryOptions",
+    "BradleyTerryState",
     "DavidsonOptions",
     "EloOptions",
     "EquilibriumOptions",
     "Method",
     "MethodOptions",
+    "MethodOutput",
     "NashOptions",
     "OptionsError",
     "VoteSelection",
@@ -34,4 +45,5 @@ __all__ = [
     "options_from_json",
     "options_to_json",
     "rate",
+    "rate_with_state",
 ]

@@ -62,13 +62,31 @@ Rated = tuple[FloatArray, FloatArray | None, FloatArray | None, dict[str, Any], 
 
 
 @dataclass(frozen=True)
+class BradleyTerryState:
+    """What a ``bt`` fit knows beyond its board: each competitor's log-strength (centred) and
+    the diagonal of its sandwich covariance, for the adaptive pairing policies."""
+
+    names: tuple[str, ...]
+    scores: FloatArray
+    variances: FloatArray
+
+
+@dataclass(frozen=True)
+class MethodOutput:
+    """A method's report, and for ``bt`` the fit's state."""
+
+    report: dict[str, Any]
+    state: BradleyTerryState | None = None
+
+
+@dataclass(frozen=True)
 class Method:
     """One rating method: its name, the label pages show, its options and how it rates."""
 
     name: str
     label: str
     options: type[MethodOptions]
-    compute: Callable[[Comparisons, Any, VoteSelection], dict[str, Any]]
+    compute: Callable[[Comparisons, Any, VoteSelection], MethodOutput]
 
 
 def rate(
@@ -84,6 +102,18 @@ def rate(
     unknown method, options of another method's type, or a competitor the votes lack, and
     ``RatingError`` when the core cannot fit the votes.
     """
+    return rate_with_state(comparisons, method, options, selection=selection).report
+
+
+def rate_with_state(
+    comparisons: Comparisons,
+    method: str,
+    options: MethodOptions | None = None,
+    *,
+    selection: VoteSelection | None = None,
+) -> MethodOutput:
+    """:func:`rate`, keeping the ``bt`` fit's log-strengths and sandwich variances beside the
+    report (the rating job hands them to the arena's pairing without a second fit)."""
     spec = method_get(method)
     chosen = spec.options() if options is None else options
     if not isinstance(chosen, spec.options):
@@ -159,7 +189,7 @@ def _core_report(
 
 def _rate_elo(
     comparisons: Comparisons, options: EloOptions, selection: VoteSelection
-) -> dict[str, Any]:
+) -> MethodOutput:
     ratings = elo(
         comparisons, initial=options.init, base=options.base, scale=options.scale, k=options.k
     ).ratings
@@ -182,28 +212,28 @@ def _rate_elo(
         "init": options.init,
         "ci": "bootstrap" if options.bootstrap else None,
     }
-    return _core_report("elo", comparisons, options, selection, (ratings, low, high, params, {}))
+    rated: Rated = (ratings, low, high, params, {})
+    return MethodOutput(_core_report("elo", comparisons, options, selection, rated))
 
 
 def _rate_bt(
     comparisons: Comparisons, options: BradleyTerryOptions, selection: VoteSelection
-) -> dict[str, Any]:
-    return _core_report(
-        "bt", comparisons, options, selection, _bt(comparisons, options, style=False)
-    )
+) -> MethodOutput:
+    rated = _bt(comparisons, options, style=False)
+    state = rated[4].pop("state")
+    return MethodOutput(_core_report("bt", comparisons, options, selection, rated), state)
 
 
 def _rate_style_bt(
     comparisons: Comparisons, options: BradleyTerryOptions, selection: VoteSelection
-) -> dict[str, Any]:
+) -> MethodOutput:
     if comparisons.features_a is None:
         raise OptionsError(
             "style-bt needs tokens_a/_b, header_count_a/_b, "
             "list_count_a/_b and bold_count_a/_b on every vote"
         )
-    return _core_report(
-        "style-bt", comparisons, options, selection, _bt(comparisons, options, style=True)
-    )
+    rated = _bt(comparisons, options, style=True)
+    return MethodOutput(_core_report("style-bt", comparisons, options, selection, rated))
 
 
 def _bt(comparisons: Comparisons, options: BradleyTerryOptions, *, style: bool) -> Rated:
@@ -262,6 +292,7 @@ def _honest_ranks(comparisons: Comparisons, fit: BradleyTerryResult) -> dict[str
     ranks = simultaneous_ranks(simultaneous_intervals(comparisons, fit, cov=cov))
     wins = win_probability_intervals(fit, cov)
     return {
+        "state": BradleyTerryState(fit.names, fit.scores, cov.diagonal().copy()),
         "win_probability_intervals": {
             "names": list(fit.names),
             "low": np.round(wins.low, 4).tolist(),
@@ -302,7 +333,7 @@ def _bt_intervals(
 
 def _rate_davidson(
     comparisons: Comparisons, options: DavidsonOptions, selection: VoteSelection
-) -> dict[str, Any]:
+) -> MethodOutput:
     fit = davidson(comparisons, both_bad=options.both_bad)
     anchor = None if options.anchor is None else comparisons.names.index(options.anchor)
     ratings, rating, per_unit = _display(fit.scores, options, anchor)
@@ -315,25 +346,25 @@ def _rate_davidson(
     }
     extra = {"tie_parameter": fit.nu, "tie_probability_between_equals": fit.nu / (2.0 + fit.nu)}
     rated = (ratings, per_unit * low + shift, per_unit * high + shift, params, extra)
-    return _core_report("bt-davidson", comparisons, options, selection, rated)
+    return MethodOutput(_core_report("bt-davidson", comparisons, options, selection, rated))
 
 
 def _rate_nash(
     comparisons: Comparisons, options: NashOptions, selection: VoteSelection
-) -> dict[str, Any]:
-    return equilibrium.rate_nash(comparisons, options)
+) -> MethodOutput:
+    return MethodOutput(equilibrium.rate_nash(comparisons, options))
 
 
 def _rate_equilibrium_ne(
     comparisons: Comparisons, options: EquilibriumOptions, selection: VoteSelection
-) -> dict[str, Any]:
-    return equilibrium.rate_equilibrium("equilibrium-ne", comparisons, options)
+) -> MethodOutput:
+    return MethodOutput(equilibrium.rate_equilibrium("equilibrium-ne", comparisons, options))
 
 
 def _rate_equilibrium_cce(
     comparisons: Comparisons, options: EquilibriumOptions, selection: VoteSelection
-) -> dict[str, Any]:
-    return equilibrium.rate_equilibrium("equilibrium-cce", comparisons, options)
+) -> MethodOutput:
+    return MethodOutput(equilibrium.rate_equilibrium("equilibrium-cce", comparisons, options))
 
 
 #: Every rating method, in the order the command line and the pages list them.
@@ -350,4 +381,14 @@ METHODS: Mapping[str, Method] = {
     )
 }
 
-__all__ = ["METHODS", "DisplayOptions", "Method", "method_get", "method_options", "rate"]
+__all__ = [
+    "METHODS",
+    "BradleyTerryState",
+    "DisplayOptions",
+    "Method",
+    "MethodOutput",
+    "method_get",
+    "method_options",
+    "rate",
+    "rate_with_state",
+]

@@ -5,33 +5,50 @@ from collections import Counter
 
 import pytest
 
+from arena import selectors
 from arena.exceptions import NoBattleAvailable
-from arena.models import Battle, Competitor, Completion
+from arena.models import Arena, Battle, Competitor, Completion, PairingPolicy
 from arena.services.battles import battle_create
-from arena.services.pair_draws import pair_choose
+from arena.services.pair_draws import pairs_draw
 from arena.voters import Voter
 
 
-def test_pairing_picks_the_pair_with_fewest_votes():
+def _fewest_draws(monkeypatch, answered, counts, seed, count=1):
+    """What the battle service draws by fewest votes, the votes per pair given (no database)."""
+    monkeypatch.setattr(selectors, "pair_vote_counts", lambda arena: counts)
+    arena = Arena(prompt_priority=False)
+    return pairs_draw(arena, PairingPolicy.FEWEST_VOTES, answered, random.Random(seed), count)
+
+
+def test_pairing_picks_the_pair_with_fewest_votes(monkeypatch):
     answered = {1: {10: 100, 11: 101}, 2: {10: 200}, 3: {11: 300}}
     counts = {(1, 2): 5, (1, 3): 2}
     # 2 and 3 share no prompt, so (1, 3) with 2 votes is the least-voted eligible pair.
     for seed in range(20):
-        a, b, prompt, probability = pair_choose(answered, counts, random.Random(seed))
+        [(a, b, prompt, probability)] = _fewest_draws(monkeypatch, answered, counts, seed)
         assert {a, b} == {1, 3}
         assert prompt == 11
         assert probability == 1.0  # the only pair with the fewest votes
 
 
-def test_pairing_spreads_over_pairs_tied_for_fewest():
+def test_pairing_spreads_over_pairs_tied_for_fewest(monkeypatch):
     answered = {c: {1: c} for c in range(4)}
-    seen = Counter(pair_choose(answered, {}, random.Random(seed))[:2] for seed in range(300))
+    seen = Counter(
+        frozenset(_fewest_draws(monkeypatch, answered, {}, seed)[0][:2]) for seed in range(300)
+    )
     assert len(seen) == 6
 
 
-def test_pairing_needs_a_prompt_answered_by_two_competitors():
-    with pytest.raises(NoBattleAvailable):
-        pair_choose({1: {10: 1}, 2: {11: 2}}, {}, random.Random(0))
+def test_one_request_spreads_over_the_pairs_tied_for_fewest(monkeypatch):
+    answered = {c: {1: c} for c in range(4)}
+    draws = _fewest_draws(monkeypatch, answered, {(0, 1): 1}, seed=5, count=5)
+    # Five pairs tied at none; each draw counts before the next, so all five come once.
+    assert len({frozenset(d[:2]) for d in draws}) == 5
+    assert [d.probability for d in draws] == [1 / 5, 1 / 4, 1 / 3, 1 / 2, 1.0]
+
+
+def test_pairing_needs_a_prompt_answered_by_two_competitors(monkeypatch):
+    assert _fewest_draws(monkeypatch, {1: {10: 1}, 2: {11: 2}}, {}, seed=0) == []
 
 
 @pytest.mark.django_db

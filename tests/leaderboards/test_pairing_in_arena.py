@@ -8,7 +8,6 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from django.utils import timezone
 
 from arena.models import Battle, Completion, CompletionDistance, Outcome, PairingPolicy, Vote
 from arena.services.battles import BattleFilter, battle_create, battles_serve
@@ -17,6 +16,7 @@ from arena.services.completion_distances import (
     completion_distances_fill,
 )
 from arena.services.pair_draws import next_pair_distribution
+from arena.services.pairing_state import pairing_state_replace
 from arena.services.votes import vote_record
 from arena.voters import Voter
 from leaderboards import services
@@ -62,27 +62,7 @@ def test_a_policy_draws_only_pairs_that_share_a_prompt_and_renormalises(
     assert [b.pair_probability for b in battles] == pytest.approx([1 / 3] * 30)
 
 
-def _publish_bt(arena, ratings: dict[str, float], half_width: float) -> None:
-    services.leaderboards_ensure_defaults(arena)
-    RatingRun.objects.create(
-        leaderboard=Leaderboard.objects.get(arena=arena, slug="all"),
-        method="bt",
-        params_key="k",
-        watermark=1,
-        status="done",
-        finished_at=timezone.now(),
-        result={
-            "method": "bt",
-            "params": {"base": 10, "scale": 400},
-            "competitors": [
-                {"name": n, "rating": r, "ci_low": r - half_width, "ci_high": r + half_width}
-                for n, r in ratings.items()
-            ],
-        },
-    )
-
-
-def test_information_policy_reads_the_newest_bradley_terry_run(
+def test_information_policy_reads_the_stored_pairing_state(
     make_competitors, make_prompt, make_arena, judge
 ):
     competitors = make_competitors(5)
@@ -90,8 +70,14 @@ def test_information_policy_reads_the_newest_bradley_terry_run(
     for c in competitors:
         Completion.objects.create(prompt=prompt, competitor=c, text=f"answer {c.pk}")
     arena = make_arena("adaptive", competitors=competitors, prompts=[prompt])
-    elo = dict(zip([c.name for c in competitors], [1000, 1010, 1200, 1400, 1600], strict=True))
-    _publish_bt(arena, elo, half_width=40.0)
+    scores = np.array([1000, 1010, 1200, 1400, 1600]) * math.log(10) / 400
+    variance = (40.0 / 1.959963984540054 * math.log(10) / 400) ** 2
+    pairing_state_replace(
+        arena=arena,
+        strengths={c.pk: (s, variance) for c, s in zip(competitors, scores, strict=True)},
+        watermark=1,
+        run_id=1,
+    )
 
     battles = battles_serve(
         arena=arena,
@@ -101,29 +87,25 @@ def test_information_policy_reads_the_newest_bradley_terry_run(
         rng=random.Random(2),
     )
 
-    # The same probabilities computed by hand from the published ratings.
-    per_point = math.log(10) / 400
-    scores = np.array(list(elo.values())) * per_point
-    sd = 40.0 / 1.959963984540054 * per_point
+    # The same probabilities computed by hand from the stored state.
     state = PairingState(
-        scores=scores - scores.mean(), covariance=np.eye(5) * sd * sd, pair_votes=np.zeros((5, 5))
+        scores=scores - scores.mean(), covariance=np.eye(5) * variance, pair_votes=np.zeros((5, 5))
     )
-    expected = dict(
-        zip(
-            [
-                (competitors[i].pk, competitors[j].pk)
-                for i, j in zip(*np.triu_indices(5, 1), strict=True)
-            ],
-            information(state),
-            strict=True,
-        )
-    )
+    expected = _by_pair([c.pk for c in competitors], information(state))
     for battle in battles:
         pair = tuple(sorted((battle.competitor_a_id, battle.competitor_b_id)))
         assert battle.pair_probability == pytest.approx(expected[pair], rel=1e-9)
     drawn = Counter(tuple(sorted((b.competitor_a_id, b.competitor_b_id))) for b in battles)
     closest = (competitors[0].pk, competitors[1].pk)
     assert drawn.most_common(1)[0][0] == closest
+
+
+def _by_pair(ids: list[int], probabilities: np.ndarray) -> dict[tuple[int, int], float]:
+    """A policy's probabilities over sorted ``ids`` keyed by pair of competitor ids."""
+    first, second = np.triu_indices(len(ids), 1)
+    return {
+        (ids[i], ids[j]): float(p) for i, j, p in zip(first, second, probabilities, strict=True)
+    }
 
 
 def test_the_judge_api_takes_a_policy_and_refuses_an_unknown_one(arena_setup, judge):

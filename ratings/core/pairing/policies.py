@@ -72,7 +72,26 @@ def uniform(state: PairingState) -> FloatArray:
 def fewest_votes(state: PairingState) -> FloatArray:
     """Uniform over the pairs with the fewest votes so far (the arena's default rule)."""
     i, j = pairs_of(state.n)
-    votes = state.pair_votes[i, j]
+    return fewest_votes_of(state.pair_votes[i, j])
+
+
+def fewest_votes_of(votes: FloatArray) -> FloatArray:
+    """Uniform over the least-voted of the given candidate pairs: :func:`fewest_votes` on any
+    subset of the pairs.
+
+    The arena serves from the pairs that share a prompt, not from all pairs, so it calls this
+    on theirs; one definition keeps the served rule and the simulated one the same.
+
+    Parameters
+    ----------
+    votes : array of float, shape (k,)
+        Votes so far on each candidate pair; k ≥ 1.
+
+    Returns
+    -------
+    array of float, shape (k,)
+        ``1 / m`` on each of the ``m`` pairs tied for fewest votes, 0 elsewhere.
+    """
     least = (votes == votes.min()).astype(np.float64)
     out: FloatArray = least / least.sum()
     return out
