@@ -40,7 +40,6 @@ from arena.selectors.boards import (
     leaderboard_rows,
     tag_leaders,
     tag_rates,
-    wilson_interval,
 )
 from arena.selectors.compare import (
     MatchVote,
@@ -136,5 +135,4 @@ __all__ = [
     "voter_flags_version",
     "votes_in_scope",
     "votes_list",
-    "wilson_interval",
 ]
