@@ -26,14 +26,12 @@ def comparisons_for_arena(arena: Arena, *, voter: Voter | None = None) -> Compar
     through unchanged.
     """
     names = arena_selectors.competitor_names_for_arena(arena)
-    index = {name: i for i, name in enumerate(names)}
     rows = arena_selectors.vote_outcomes_for_arena(arena, voter=voter)
-    return Comparisons(
-        names=tuple(names),
-        a=np.array([index[a] for a, _, _ in rows], dtype=np.intp),
-        b=np.array([index[b] for _, b, _ in rows], dtype=np.intp),
-        outcome=np.array([o for _, _, o in rows], dtype=np.int8),
-        weight=np.ones(len(rows)),
+    return Comparisons.from_labels(
+        [r.competitor_a for r in rows],
+        [r.competitor_b for r in rows],
+        [r.outcome for r in rows],
+        names=names,  # in the database's order by name, and with competitors yet unvoted
     )
 
 
@@ -67,27 +65,24 @@ def comparisons_for_leaderboard(
     ``inverse_probability``, each vote weighs ``1/p`` (see :func:`vote_weights_from_probabilities`).
     """
     rows = arena_selectors.vote_rows_in_scope(leaderboard.arena, scope_of(leaderboard), watermark)
-    names = sorted({r[0] for r in rows} | {r[1] for r in rows})
-    index = {name: i for i, name in enumerate(names)}
-    keys = [str(r[3] if prompt_axis == "prompt" else r[4]) for r in rows]
-    groups = {key: i for i, key in enumerate(dict.fromkeys(keys))}
-    have_features = all(v is not None for r in rows for v in r[5:13])
-    features = np.array([r[5:13] for r in rows], dtype=np.float64).reshape(-1, 8)
-    return Comparisons(
-        names=tuple(names),
-        a=np.array([index[r[0]] for r in rows], dtype=np.intp),
-        b=np.array([index[r[1]] for r in rows], dtype=np.intp),
-        outcome=np.array([r[2] for r in rows], dtype=np.int8),
+    keys = [str(r.prompt_id if prompt_axis == "prompt" else r.category) for r in rows]
+    have_features = bool(rows) and all(
+        v is not None for r in rows for v in (*r.style_a, *r.style_b)
+    )
+    features = np.array([(*r.style_a, *r.style_b) for r in rows], dtype=np.float64).reshape(-1, 8)
+    return Comparisons.from_labels(
+        [r.competitor_a for r in rows],
+        [r.competitor_b for r in rows],
+        [r.outcome for r in rows],
         weight=(
-            vote_weights_from_probabilities([r[13] for r in rows])
+            vote_weights_from_probabilities([r.pair_probability for r in rows])
             if inverse_probability
-            else np.ones(len(rows))
+            else None
         ),
-        prompt=np.array([groups[k] for k in keys], dtype=np.intp),
-        prompt_names=tuple(groups),
-        features_a=features[:, :4] if have_features and rows else None,
-        features_b=features[:, 4:] if have_features and rows else None,
-        feature_names=STYLE_FEATURES if have_features and rows else (),
+        prompts=keys,
+        features_a=features[:, :4] if have_features else None,
+        features_b=features[:, 4:] if have_features else None,
+        feature_names=STYLE_FEATURES if have_features else (),
     )
 
 
@@ -149,22 +144,22 @@ def run_snapshot(run: RatingRun) -> dict[str, Any]:
 def judged_votes_for_arena(arena: Arena) -> JudgedVotes:
     """The arena's votes with their judges (the crowd as one) and answer lengths in tokens."""
     rows = arena_selectors.judged_vote_rows(arena)
-    names = sorted({r[0] for r in rows} | {r[1] for r in rows})
+    names = sorted({r.competitor_a for r in rows} | {r.competitor_b for r in rows})
     index = {name: i for i, name in enumerate(names)}
-    judges = sorted({r[4] or "crowd" for r in rows})
+    judges = sorted({r.judge or "crowd" for r in rows})
     judge_index = {name: i for i, name in enumerate(judges)}
-    a = np.array([index[r[0]] for r in rows], dtype=np.intp)
+    a = np.array([index[r.competitor_a] for r in rows], dtype=np.intp)
     return JudgedVotes(
         names=tuple(names),
         judge_names=tuple(judges),
-        judge=np.array([judge_index[r[4] or "crowd"] for r in rows], dtype=np.intp),
-        prompt=np.array([r[3] for r in rows], dtype=np.intp),
+        judge=np.array([judge_index[r.judge or "crowd"] for r in rows], dtype=np.intp),
+        prompt=np.array([r.prompt_id for r in rows], dtype=np.intp),
         a=a,
-        b=np.array([index[r[1]] for r in rows], dtype=np.intp),
+        b=np.array([index[r.competitor_b] for r in rows], dtype=np.intp),
         first=a.copy(),  # A is always the answer shown first
-        outcome=np.array([r[2] for r in rows], dtype=np.int8),
-        length_a=np.array([r[5] for r in rows], dtype=np.float64),
-        length_b=np.array([r[6] for r in rows], dtype=np.float64),
+        outcome=np.array([r.outcome for r in rows], dtype=np.int8),
+        length_a=np.array([r.tokens_a for r in rows], dtype=np.float64),
+        length_b=np.array([r.tokens_b for r in rows], dtype=np.float64),
     )
 
 

@@ -40,7 +40,6 @@ from arena.selectors.boards import (
     leaderboard_rows,
     tag_leaders,
     tag_rates,
-    wilson_interval,
 )
 from arena.selectors.compare import (
     MatchVote,
@@ -63,6 +62,8 @@ from arena.selectors.pairing import (
 from arena.selectors.scopes import (
     FLAGGING_FIELDS,
     VOTE_ROW_FIELDS,
+    FlaggingRow,
+    VoteRow,
     crowd_votes_for_flagging,
     scope_watermark,
     vote_rows_in_scope,
@@ -72,6 +73,8 @@ from arena.selectors.scopes import (
 )
 from arena.selectors.votes import (
     WINNER_NAMES,
+    JudgedVoteRow,
+    OutcomeRow,
     VoteScope,
     competitor_ids_by_name,
     competitor_names_by_id,
@@ -89,12 +92,16 @@ __all__ = [
     "UNRATED_SD",
     "VOTE_ROW_FIELDS",
     "WINNER_NAMES",
+    "FlaggingRow",
     "HistoryRow",
     "JudgeAgreement",
+    "JudgedVoteRow",
     "LeaderboardRow",
     "LockedBattle",
     "MatchVote",
+    "OutcomeRow",
     "TagRate",
+    "VoteRow",
     "VoteScope",
     "answers_side_by_side",
     "api_key_get_active",
@@ -146,5 +153,4 @@ __all__ = [
     "voter_flags_version",
     "votes_in_scope",
     "votes_list",
-    "wilson_interval",
 ]

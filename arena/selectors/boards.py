@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -15,6 +14,7 @@ from arena.models import (
     Vote,
     VoteTag,
 )
+from ratings.core.headtohead import wilson_interval
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,17 +89,8 @@ class TagRate:
 
     @property
     def interval(self) -> tuple[float, float]:
-        return wilson_interval(self.tagged, self.rated)
-
-
-def wilson_interval(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """Wilson's score interval for a proportion k/n; (0, 1) when n is 0."""
-    if n == 0:
-        return 0.0, 1.0
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+        """Wilson's 95% score interval of the rate; (0, 1), no information, before any vote."""
+        return wilson_interval(self.tagged, self.rated) if self.rated else (0.0, 1.0)
 
 
 def tag_leaders(rates: dict[str, dict[str, TagRate]]) -> list[TagRate]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Q
 
@@ -36,13 +36,35 @@ _FLIP = {1: 2, 2: 1, 3: 3, 4: 4}
 COST_ORDER = ("energy_wh", "output_tokens", "latency_ms")
 
 
-def _comparable_costs(values: tuple[Any, ...]) -> tuple[float | None, float | None]:
-    """The first cost of :data:`COST_ORDER` that both answers carry (pairs of a, b values)."""
-    for k in range(len(COST_ORDER)):
-        a, b = values[2 * k], values[2 * k + 1]
-        if a is not None and b is not None:
-            return float(a), float(b)
-    return None, None
+class MatchRow(NamedTuple):
+    """One vote between X and Y as :func:`match_votes` reads it, costs in :data:`COST_ORDER`."""
+
+    public_id: Any
+    prompt_id: int
+    prompt: str
+    category: str
+    competitor_a_id: int
+    outcome: int
+    judge: str | None
+    rationale: str
+    reason: str
+    tokens_a: int | None
+    tokens_b: int | None
+    condition: str
+    energy_wh_a: float | None
+    energy_wh_b: float | None
+    output_tokens_a: float | None
+    output_tokens_b: float | None
+    latency_ms_a: float | None
+    latency_ms_b: float | None
+
+    def comparable_costs(self) -> tuple[float | None, float | None]:
+        """The first cost of :data:`COST_ORDER` that both answers carry."""
+        for field in COST_ORDER:
+            a, b = getattr(self, f"{field}_a"), getattr(self, f"{field}_b")
+            if a is not None and b is not None:
+                return float(a), float(b)
+        return None, None
 
 
 def arena_competitor(arena: Arena, name: str) -> Competitor:
@@ -79,24 +101,23 @@ def match_votes(arena: Arena, x: Competitor, y: Competitor) -> list[MatchVote]:
         )
     )
     votes = []
-    for row in rows:
-        public_id, prompt_id, text, category, a_id, outcome, judge, why, reason, ta, tb = row[:11]
-        cost_a, cost_b = _comparable_costs(row[12:])
-        first = a_id == x.pk
+    for row in map(MatchRow._make, rows):
+        cost_a, cost_b = row.comparable_costs()
+        first = row.competitor_a_id == x.pk
         votes.append(
             MatchVote(
-                battle=public_id,
-                prompt_id=prompt_id,
-                prompt=text,
-                category=category,
+                battle=row.public_id,
+                prompt_id=row.prompt_id,
+                prompt=row.prompt,
+                category=row.category,
                 x_shown_first=first,
-                outcome=outcome if first else _FLIP[outcome],
-                judge=judge or "crowd",
-                rationale=why,
-                reason=reason,
-                tokens_x=(ta if first else tb) or 0,
-                tokens_y=(tb if first else ta) or 0,
-                condition=row[11],
+                outcome=row.outcome if first else _FLIP[row.outcome],
+                judge=row.judge or "crowd",
+                rationale=row.rationale,
+                reason=row.reason,
+                tokens_x=(row.tokens_a if first else row.tokens_b) or 0,
+                tokens_y=(row.tokens_b if first else row.tokens_a) or 0,
+                condition=row.condition,
                 cost_x=cost_a if first else cost_b,
                 cost_y=cost_b if first else cost_a,
             )

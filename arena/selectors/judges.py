@@ -9,7 +9,6 @@ from typing import Any
 
 from django.db.models import Count, Q
 
-from arena.agreement import Agreement, agreement, majority
 from arena.exceptions import CompetitorNotFound
 from arena.models import (
     Arena,
@@ -20,6 +19,7 @@ from arena.models import (
     User,
     Vote,
 )
+from ratings.core.agreement import RaterAgreement, modal_label, rater_agreement
 
 
 def submissions_for_user(user: User) -> dict[str, Any]:
@@ -98,32 +98,33 @@ def competitor_history(
 class JudgeAgreement:
     judge: str
     votes: int
-    crowd: Agreement
-    judges: dict[str, Agreement]
+    crowd: RaterAgreement
+    judges: dict[str, RaterAgreement]
 
 
 _SWAPPED = {Outcome.A: Outcome.B, Outcome.B: Outcome.A}
+Battle = tuple[int, str, str]  # (prompt id, competitor first by name, the other)
 
 
-def _labels_by_rater(arena: Arena) -> dict[str, dict[tuple[int, int, int], list[int]]]:
-    """Verdicts by rater (a judge's name; "" for the crowd) and matchup, in one orientation."""
-    labels: dict[str, dict[tuple[int, int, int], list[int]]] = defaultdict(
-        lambda: defaultdict(list)
-    )
+def _labels_by_rater(arena: Arena) -> dict[str, dict[Battle, list[int]]]:
+    """Verdicts by rater (a judge's name; "" for the crowd) and battle, in one orientation.
+
+    The orientation is the competitors' names (``Outcome.A``: the name first in order won), as
+    in the leaderboards' judge report: Cohen's kappa depends on it, so both endpoints agree.
+    """
+    labels: dict[str, dict[Battle, list[int]]] = defaultdict(lambda: defaultdict(list))
     rows = Vote.objects.filter(battle__arena=arena).values_list(
         "battle__prompt_id",
-        "battle__competitor_a_id",
-        "battle__competitor_b_id",
+        "battle__competitor_a__name",
+        "battle__competitor_b__name",
         "outcome",
         "judge__name",
-        "source",
     )
-    for prompt_id, a, b, outcome, judge, source in rows.iterator(chunk_size=5000):
+    for prompt_id, a, b, outcome, judge in rows.iterator(chunk_size=5000):
         key, label = (prompt_id, a, b), outcome
         if a > b:
             key, label = (prompt_id, b, a), _SWAPPED.get(outcome, outcome)
-        rater = judge if source == Vote.Source.JUDGE else ""
-        labels[rater][key].append(int(label))
+        labels[judge or ""][key].append(int(label))
     return labels
 
 
@@ -131,19 +132,24 @@ def judge_agreement(arena: Arena) -> list[JudgeAgreement]:
     """Each judge's agreement with the crowd and with every other judge, on shared battles.
 
     Battles are shared when they show the same prompt and the same two competitors, in either
-    position (outcomes are turned to one orientation). A rater's label on a battle is its
-    majority verdict there; the crowd counts as one rater.
+    position (outcomes are turned to one orientation). A rater's label on a battle is its modal
+    verdict there, a tie when no verdict is the single most frequent; the crowd counts as one
+    rater. Kappa is :func:`ratings.core.agreement.cohen_kappa`, the one the leaderboards' judge
+    report publishes.
     """
     labels = _labels_by_rater(arena)
-    voted = {rater: {k: majority(v) for k, v in items.items()} for rater, items in labels.items()}
+    voted = {
+        rater: {k: modal_label(v, split=int(Outcome.TIE)) for k, v in items.items()}
+        for rater, items in labels.items()
+    }
     crowd = voted.pop("", {})
     return [
         JudgeAgreement(
             judge=name,
             votes=sum(len(v) for v in labels[name].values()),
-            crowd=agreement(mine, crowd),
+            crowd=rater_agreement(mine, crowd),
             judges={
-                other: agreement(mine, theirs)
+                other: rater_agreement(mine, theirs)
                 for other, theirs in sorted(voted.items())
                 if other != name
             },

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import NamedTuple
 
 from django.db.models import Count, Max, QuerySet
 
@@ -41,10 +42,40 @@ VOTE_ROW_FIELDS = (
 )
 
 
-def vote_rows_in_scope(arena: Arena, scope: VoteScope, watermark: int) -> list[tuple[Any, ...]]:
-    """The scope's votes up to ``watermark``, in vote order, as :data:`VOTE_ROW_FIELDS` tuples."""
+class VoteRow(NamedTuple):
+    """One vote a leaderboard rates: the fields of :data:`VOTE_ROW_FIELDS`, in that order."""
+
+    competitor_a: str
+    competitor_b: str
+    outcome: int
+    prompt_id: int
+    category: str
+    tokens_a: int | None
+    headers_a: int | None
+    lists_a: int | None
+    bold_a: int | None
+    tokens_b: int | None
+    headers_b: int | None
+    lists_b: int | None
+    bold_b: int | None
+    pair_probability: float | None
+
+    @property
+    def style_a(self) -> tuple[int | None, ...]:
+        """A's style features: tokens, headers, list items, bold."""
+        return (self.tokens_a, self.headers_a, self.lists_a, self.bold_a)
+
+    @property
+    def style_b(self) -> tuple[int | None, ...]:
+        """B's style features: tokens, headers, list items, bold."""
+        return (self.tokens_b, self.headers_b, self.lists_b, self.bold_b)
+
+
+def vote_rows_in_scope(arena: Arena, scope: VoteScope, watermark: int) -> list[VoteRow]:
+    """The scope's votes up to ``watermark``, in vote order."""
     votes = votes_in_scope(arena, scope).filter(id__lte=watermark).order_by("id")
-    return list(votes.values_list(*VOTE_ROW_FIELDS))
+    # values_list tuples named in place: no model instance per row on this hot path.
+    return list(map(VoteRow._make, votes.values_list(*VOTE_ROW_FIELDS)))
 
 
 #: Per crowd vote, what the flagging job needs: who, what they chose, and when.
@@ -60,10 +91,23 @@ FLAGGING_FIELDS = (
 )
 
 
-def crowd_votes_for_flagging(arena: Arena) -> list[tuple[Any, ...]]:
-    """The arena's crowd votes as :data:`FLAGGING_FIELDS` tuples, oldest first."""
+class FlaggingRow(NamedTuple):
+    """One crowd vote for the flagging job: the fields of :data:`FLAGGING_FIELDS`, in order."""
+
+    competitor_a_id: int
+    competitor_b_id: int
+    outcome: int
+    user_id: int | None
+    session_key: str
+    external_voter: str
+    client_ip: str | None
+    created_at: datetime
+
+
+def crowd_votes_for_flagging(arena: Arena) -> list[FlaggingRow]:
+    """The arena's crowd votes, oldest first."""
     votes = Vote.objects.filter(battle__arena=arena, source=Vote.Source.CROWD).order_by("id")
-    return list(votes.values_list(*FLAGGING_FIELDS))
+    return list(map(FlaggingRow._make, votes.values_list(*FLAGGING_FIELDS)))
 
 
 def voter_flags_version(arena: Arena) -> str:

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -155,10 +155,16 @@ def vote_export_rows(arena: Arena, scope: VoteScope | None = None) -> Iterator[d
         }
 
 
-def vote_outcomes_for_arena(
-    arena: Arena, *, voter: Voter | None = None
-) -> list[tuple[str, str, int]]:
-    """``(competitor A, competitor B, outcome)`` of the arena's votes, oldest first.
+class OutcomeRow(NamedTuple):
+    """A vote's two competitors by name and its outcome."""
+
+    competitor_a: str
+    competitor_b: str
+    outcome: int
+
+
+def vote_outcomes_for_arena(arena: Arena, *, voter: Voter | None = None) -> list[OutcomeRow]:
+    """The arena's votes, oldest first.
 
     With ``voter``, only that voter's votes (a signed-in user's, or an anonymous session's).
     """
@@ -170,11 +176,10 @@ def vote_outcomes_for_arena(
             votes = votes.filter(judge=voter.judge)
         else:
             votes = votes.filter(session_key=voter.session_key, user__isnull=True)
-    return list(
-        votes.order_by("id").values_list(
-            "battle__competitor_a__name", "battle__competitor_b__name", "outcome"
-        )
+    rows = votes.order_by("id").values_list(
+        "battle__competitor_a__name", "battle__competitor_b__name", "outcome"
     )
+    return list(map(OutcomeRow._make, rows))
 
 
 def competitor_ids_by_name(names: Collection[str]) -> dict[str, int]:
@@ -199,13 +204,25 @@ def competitor_names_for_arena(arena: Arena) -> list[str]:
     )
 
 
-def judged_vote_rows(arena: Arena) -> list[tuple[Any, ...]]:
-    """``(A, B, outcome, prompt id, judge name or None, tokens A, tokens B)``, oldest first.
+class JudgedVoteRow(NamedTuple):
+    """A vote with who gave it (a crowd vote has no judge) and its answers' lengths in tokens."""
+
+    competitor_a: str
+    competitor_b: str
+    outcome: int
+    prompt_id: int
+    judge: str | None
+    tokens_a: int | None
+    tokens_b: int | None
+
+
+def judged_vote_rows(arena: Arena) -> list[JudgedVoteRow]:
+    """The arena's votes with their judges and answer lengths, oldest first.
 
     Competitor A is the answer shown first (on the left, or first to a judge): positions are
     fixed when a battle is created. A crowd vote has no judge name.
     """
-    return list(
+    rows = (
         Vote.objects.filter(battle__arena=arena)
         .order_by("id")
         .values_list(
@@ -218,6 +235,7 @@ def judged_vote_rows(arena: Arena) -> list[tuple[Any, ...]]:
             "battle__completion_b__n_tokens",
         )
     )
+    return list(map(JudgedVoteRow._make, rows))
 
 
 def held_back_competitor_ids(arena: Arena) -> list[int]:

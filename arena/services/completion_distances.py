@@ -12,7 +12,7 @@ from itertools import combinations
 
 from arena import selectors
 from arena.models import CompletionDistance
-from arena.textsim import jaccard, shingles
+from ratings.core.textsim import jaccard, shingles
 
 
 def completion_distances_ensure(
@@ -37,6 +37,7 @@ def completion_distances_fill(*, prompt_ids: Collection[int]) -> int:
 
 def _store(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], float]:
     texts = selectors.completion_texts({c for pair in pairs for c in pair})
+    # ratings.core.textsim.text_dissimilarity, with each answer's shingles made once.
     sets = {pk: shingles(text) for pk, text in texts.items()}
     found = {(a, b): 1.0 - jaccard(sets[a], sets[b]) for a, b in pairs if a in sets and b in sets}
     CompletionDistance.objects.bulk_create(

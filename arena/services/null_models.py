@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import transaction
 
 from arena.models import Competitor, Completion
-from arena.textsim import mean_pairwise_similarity
+from ratings.core.textsim import mean_pairwise_similarity
 
 MIN_PROMPTS = 3
 

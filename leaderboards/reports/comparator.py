@@ -9,7 +9,6 @@ import numpy as np
 
 from arena import selectors as arena_selectors
 from arena.models import Arena
-from arena.textsim import text_similarity
 from leaderboards.exceptions import SameCompetitor
 from ratings.core.headtohead import (
     crowd_judge_disagreements,
@@ -17,6 +16,7 @@ from ratings.core.headtohead import (
     head_to_head_by,
     outcome_by_length_difference,
 )
+from ratings.core.textsim import text_similarity
 
 EXCERPT = 300
 MAX_RATIONALES = 50

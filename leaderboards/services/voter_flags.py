@@ -40,15 +40,14 @@ class FlagConfig:
         )
 
 
-def _voter_key(row: tuple[Any, ...]) -> tuple[str, Any] | None:
+def _voter_key(row: arena_selectors.FlaggingRow) -> tuple[str, Any] | None:
     """Who cast a vote: a user, else a browser session, else an imported voter id."""
-    _, _, _, user_id, session_key, external, _, _ = row
-    if user_id is not None:
-        return ("user", user_id)
-    if session_key:
-        return ("session", session_key)
-    if external:
-        return ("external", external)
+    if row.user_id is not None:
+        return ("user", row.user_id)
+    if row.session_key:
+        return ("session", row.session_key)
+    if row.external_voter:
+        return ("external", row.external_voter)
     return None
 
 
@@ -81,20 +80,18 @@ def voter_flags_update_all() -> dict[int, int]:
 
 
 def _surprise_flags(
-    arena: Arena, rows: list[tuple[Any, ...]], config: FlagConfig, now: datetime
+    arena: Arena, rows: list[arena_selectors.FlaggingRow], config: FlagConfig, now: datetime
 ) -> list[VoterFlag]:
     if not rows:
         return []
-    competitors = sorted({r[0] for r in rows} | {r[1] for r in rows})
-    index = {c: i for i, c in enumerate(competitors)}
+    competitors = sorted({r.competitor_a_id for r in rows} | {r.competitor_b_id for r in rows})
     keys = [_voter_key(r) for r in rows]
     voters = {k: i for i, k in enumerate(dict.fromkeys(keys))}
-    comparisons = Comparisons(
-        names=tuple(str(c) for c in competitors),
-        a=np.array([index[r[0]] for r in rows], dtype=np.intp),
-        b=np.array([index[r[1]] for r in rows], dtype=np.intp),
-        outcome=np.array([r[2] for r in rows], dtype=np.int8),
-        weight=np.ones(len(rows)),
+    comparisons = Comparisons.from_labels(
+        [str(r.competitor_a_id) for r in rows],
+        [str(r.competitor_b_id) for r in rows],
+        [r.outcome for r in rows],
+        names=[str(c) for c in competitors],  # ids in numeric order, not the strings' order
     )
     voter = np.array([voters[k] for k in keys], dtype=np.intp)
     result = voter_surprise(comparisons, voter, alpha=config.alpha, min_votes=config.min_votes)
@@ -104,9 +101,9 @@ def _surprise_flags(
         if not result.flagged[v]:
             continue
         chosen = Counter(
-            r[0] if r[2] == Outcome.A else r[1]
+            r.competitor_a_id if r.outcome == Outcome.A else r.competitor_b_id
             for r, k in zip(rows, keys, strict=True)
-            if k == key and r[2] in (Outcome.A, Outcome.B)
+            if k == key and r.outcome in (Outcome.A, Outcome.B)
         )
         favoured, times = chosen.most_common(1)[0]
         flags.append(
@@ -137,21 +134,28 @@ def _surprise_reason(result: VoterSurprise, v: int, favoured: str, times: int) -
 
 
 def _burst_flags(
-    arena: Arena, rows: list[tuple[Any, ...]], config: FlagConfig, now: datetime
+    arena: Arena, rows: list[arena_selectors.FlaggingRow], config: FlagConfig, now: datetime
 ) -> list[VoterFlag]:
     """Bursts per voter and per address: many votes for one competitor within the window."""
     if not rows:
         return []
     chosen = np.array(
-        [r[0] if r[2] == Outcome.A else r[1] if r[2] == Outcome.B else -1 for r in rows],
+        [
+            r.competitor_a_id
+            if r.outcome == Outcome.A
+            else r.competitor_b_id
+            if r.outcome == Outcome.B
+            else -1
+            for r in rows
+        ],
         dtype=np.intp,
     )
-    t = np.array([r[7].timestamp() for r in rows])
+    t = np.array([r.created_at.timestamp() for r in rows])
     flags = []
     names = dict(Competitor.objects.values_list("id", "name"))
     for label, keys in (
         ("voter", [_voter_key(r) for r in rows]),
-        ("address", [("address", r[6]) if r[6] else None for r in rows]),
+        ("address", [("address", r.client_ip) if r.client_ip else None for r in rows]),
     ):
         numbered = {k: i for i, k in enumerate(dict.fromkeys(k for k in keys if k))}
         present = np.array([k is not None for k in keys])

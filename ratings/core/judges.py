@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from ratings.core.agreement import modal_label, rater_agreement
 from ratings.core.errors import RatingError
 from ratings.core.pairs import components
 from ratings.core.style import style_bradley_terry
 from ratings.core.types import Comparisons, FloatArray, IntArray, Outcome
 
 LO_WINS, HI_WINS, TIE, BOTH_BAD = 0, 1, 2, 3
-N_VERDICTS = 4
 TRIAD = 3
 #: Below this many votes a judge's length coefficient is left out: with few votes the maximum
 #: likelihood fit often does not exist (a competitor that always wins or always loses).
@@ -186,14 +186,10 @@ def modal_verdicts(
 ) -> dict[Key, int]:
     """One verdict per (prompt, pair): the most frequent; a split with no single mode is a tie."""
     lo, hi, verdict = canonical(a, b, outcome)
-    counts: dict[Key, list[int]] = defaultdict(lambda: [0] * N_VERDICTS)
+    given: dict[Key, list[int]] = defaultdict(list)
     for p, low, high, v in zip(prompt, lo, hi, verdict, strict=True):
-        counts[(int(p), int(low), int(high))][int(v)] += 1
-    out = {}
-    for key, c in counts.items():
-        top = max(c)
-        out[key] = c.index(top) if c.count(top) == 1 else TIE
-    return out
+        given[(int(p), int(low), int(high))].append(int(v))
+    return {key: modal_label(v, split=TIE) for key, v in given.items()}
 
 
 def agreement(
@@ -201,27 +197,23 @@ def agreement(
 ) -> Agreement:
     """Raw agreement and Cohen's kappa of two judges over the battles both judged.
 
-    Kappa is ``(p_o − p_e) / (1 − p_e)`` with ``p_e`` from the two judges' own verdict
-    frequencies on the shared battles; None when ``p_e`` is 1 (both always say the same thing).
-    Which side of a pair is "lo" is arbitrary (it follows the competitors' numbering), so each
-    judge's frequencies of "lo wins" and "hi wins" are replaced by their mean: chance agreement
-    then does not depend on how the competitors happen to be numbered.
+    Kappa is the standard one (:func:`ratings.core.agreement.cohen_kappa`) over the four
+    verdicts lo wins, hi wins, tie, both bad, each judge with its own verdict frequencies.
+    Which side of a pair is "lo" changes the two judges' frequencies of "lo wins" and so
+    kappa: :func:`judge_report` orients every pair by the competitors' names (see
+    :func:`oriented_by_name`), as the arena's judge API does, so that kappa depends neither
+    on how the competitors happen to be numbered nor on the endpoint.
     """
-    shared = sorted(verdicts_a.keys() & verdicts_b.keys())
-    if not shared:
-        return Agreement(name_a, name_b, 0, None, None)
-    x = np.array([verdicts_a[k] for k in shared])
-    y = np.array([verdicts_b[k] for k in shared])
-    p_o = float(np.mean(x == y))
-    p_e = float(_symmetric_frequencies(x) @ _symmetric_frequencies(y))
-    kappa = None if p_e >= 1.0 - 1e-12 else (p_o - p_e) / (1.0 - p_e)
-    return Agreement(name_a, name_b, len(shared), p_o, kappa)
+    found = rater_agreement(verdicts_a, verdicts_b)
+    return Agreement(name_a, name_b, found.shared, found.rate, found.kappa)
 
 
-def _symmetric_frequencies(verdicts: IntArray) -> FloatArray:
-    freq = np.bincount(verdicts, minlength=N_VERDICTS) / verdicts.size
-    freq[[LO_WINS, HI_WINS]] = freq[[LO_WINS, HI_WINS]].mean()
-    return freq
+def oriented_by_name(verdicts: dict[Key, int], names: tuple[str, ...]) -> dict[Key, int]:
+    """The same verdicts with "lo wins" meaning the competitor whose *name* sorts first wins."""
+    swap = {LO_WINS: HI_WINS, HI_WINS: LO_WINS}
+    return {
+        key: swap.get(v, v) if names[key[1]] > names[key[2]] else v for key, v in verdicts.items()
+    }
 
 
 def length_coefficient(votes: JudgedVotes, *, min_votes: int = MIN_VOTES_FOR_LENGTH) -> float:
@@ -300,7 +292,10 @@ def judge_report(votes: JudgedVotes, judges: Iterable[int] | None = None) -> Jud
     """Figures for each judge (all by default) and the agreement of every pair of them."""
     chosen = sorted(set(range(len(votes.judge_names)) if judges is None else judges))
     chosen = [j for j in chosen if np.any(votes.judge == j)]
-    modal = {j: modal_verdicts(*_columns(votes.subset(votes.judge == j))) for j in chosen}
+    modal = {
+        j: oriented_by_name(modal_verdicts(*_columns(votes.subset(votes.judge == j))), votes.names)
+        for j in chosen
+    }
     pairs = [
         agreement(votes.judge_names[x], modal[x], votes.judge_names[y], modal[y])
         for i, x in enumerate(chosen)

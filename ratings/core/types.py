@@ -10,8 +10,10 @@ Terms used throughout the core:
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -67,6 +69,78 @@ class Comparisons:
         for label, feats in (("features_a", self.features_a), ("features_b", self.features_b)):
             if feats is not None and feats.shape != (n, len(self.feature_names)):
                 raise ValueError(f"{label} must have shape (n_comparisons, n_features)")
+
+    @classmethod
+    def from_labels(
+        cls,
+        a_names: Sequence[str],
+        b_names: Sequence[str],
+        outcomes: Sequence[int] | NDArray[np.integer[Any]],
+        *,
+        weight: Sequence[float] | FloatArray | None = None,
+        prompts: Sequence[Hashable] | None = None,
+        features_a: FloatArray | None = None,
+        features_b: FloatArray | None = None,
+        feature_names: tuple[str, ...] = (),
+        names: Sequence[str] | None = None,
+    ) -> Comparisons:
+        """Verdicts given by competitor names, numbered into the arrays the core works on.
+
+        Parameters
+        ----------
+        a_names, b_names : sequence of str
+            The competitor shown as A and as B in each verdict.
+        outcomes : sequence of int
+            Each verdict, an :class:`Outcome` value.
+        weight : sequence of float, optional
+            Each verdict's weight; 1 each by default.
+        prompts : sequence of hashable, optional
+            Each verdict's prompt (or any grouping key). Groups are numbered in the order they
+            are first seen, and ``prompt_names`` holds ``str`` of each key in that order.
+        features_a, features_b : ndarray, optional
+            Style features of the two answers, ``(n_comparisons, len(feature_names))``.
+        feature_names : tuple of str
+            The features' names.
+        names : sequence of str, optional
+            The competitors, in the order that numbers them; must include every name in
+            ``a_names`` and ``b_names``. By default the names that occur, sorted, so the
+            numbering does not depend on the order of the verdicts.
+
+        Returns
+        -------
+        Comparisons
+            ``a``/``b`` index ``names``; ``outcome`` is int8; ``weight`` float64.
+
+        Raises
+        ------
+        KeyError
+            When ``names`` is given and lacks a name that occurs.
+        """
+        table = tuple(sorted(set(a_names) | set(b_names)) if names is None else names)
+        index = {name: i for i, name in enumerate(table)}
+        n = len(a_names)
+        group_ids: IntArray | None = None
+        group_names: tuple[str, ...] = ()
+        if prompts is not None:
+            groups: dict[Hashable, int] = {}
+            group_ids = np.array(
+                [groups.setdefault(key, len(groups)) for key in prompts], dtype=np.intp
+            )
+            group_names = tuple(str(key) for key in groups)
+        return cls(
+            names=table,
+            a=np.array([index[x] for x in a_names], dtype=np.intp).reshape(n),
+            b=np.array([index[y] for y in b_names], dtype=np.intp).reshape(len(b_names)),
+            outcome=np.asarray(outcomes, dtype=np.int8).reshape(-1),
+            weight=(
+                np.ones(n) if weight is None else np.asarray(weight, dtype=np.float64).reshape(-1)
+            ),
+            prompt=group_ids,
+            prompt_names=group_names,
+            features_a=features_a,
+            features_b=features_b,
+            feature_names=feature_names,
+        )
 
     @property
     def n_items(self) -> int:

@@ -27,8 +27,9 @@ from scipy.stats import kendalltau, spearmanr
 
 from ratings.core import bradley_terry, covariance
 from ratings.core.pairing.policies import POLICIES, POLICY, PairingState, pairs_of
-from ratings.core.pairing.prompts import RANDOM_SHARE, prompt_probabilities, text_dissimilarity
+from ratings.core.pairing.prompts import RANDOM_SHARE, prompt_probabilities
 from ratings.core.pairing.tournaments import FORMATS, bracket_pending, bracket_record, bracket_start
+from ratings.core.textsim import text_dissimilarity
 from ratings.core.types import Comparisons, Outcome
 from ratings.engine.votefile import WINNERS, VoteFileError, VoteFilter, iter_records
 

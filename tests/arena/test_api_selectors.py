@@ -6,8 +6,6 @@ import pytest
 from django.utils import timezone
 
 from arena import selectors
-from arena.agreement import agreement, cohen_kappa, majority
-from arena.models import Outcome
 from arena.services.votes import vote_record
 from arena.voters import Voter
 from tests.arena.api_helpers import key_for
@@ -69,17 +67,3 @@ def test_submissions_for_user_is_three_queries(django_user_model, django_assert_
     with django_assert_num_queries(3):
         listing = selectors.submissions_for_user(owner)
     assert listing == {"competitors": [], "prompts": 0, "completions": 0}
-
-
-def test_cohen_kappa_matches_a_worked_example():
-    # 50 items: both say yes 20, both no 15, (yes, no) 5, (no, yes) 10: p_o 0.7, p_e 0.5.
-    pairs = [(1, 1)] * 20 + [(2, 2)] * 15 + [(1, 2)] * 5 + [(2, 1)] * 10
-    assert cohen_kappa(pairs) == pytest.approx(0.4)
-    assert cohen_kappa([]) is None
-    assert cohen_kappa([(1, 1), (1, 1)]) is None  # one label only: chance agreement is total
-
-
-def test_agreement_uses_only_shared_items_and_majority_breaks_ties_low():
-    result = agreement({"x": 1, "y": 2, "z": 3}, {"y": 2, "z": 4, "w": 1})
-    assert (result.shared, result.rate) == (2, 0.5)
-    assert majority([Outcome.B, Outcome.A, Outcome.B, Outcome.A]) == Outcome.A

@@ -12,10 +12,10 @@ from arena.services.battles import battle_create
 from arena.services.imports import votes_import
 from arena.services.null_models import null_model_clear
 from arena.services.votes import vote_record
-from arena.textsim import mean_pairwise_similarity
 from arena.voters import Voter
 from leaderboards import services
 from leaderboards.models import RatingRun
+from ratings.core.textsim import mean_pairwise_similarity
 from tests.arena.api_helpers import Api, key_for
 from tests.conftest import db_state
 from tests.ratings.conftest import SHARED_DATA

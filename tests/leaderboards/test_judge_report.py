@@ -96,3 +96,43 @@ def test_private_arena_report_is_not_found_for_outsiders(make_arena):
     assert Client().get(reverse("api-arena-judges", args=["hidden"])).status_code == 404
     assert Client().get(reverse("arena-judges", args=["hidden"])).status_code == 404
     assert Client().get(reverse("api-arena-judges", args=["nowhere"])).status_code == 404
+
+
+def test_the_arena_api_and_the_judge_report_publish_the_same_kappa(
+    arena_setup, make_battle, judge, other_judge, django_user_model
+):
+    """Two judges and the crowd on every battle, in both screen orders, some votes split."""
+    from tests.arena.api_helpers import Api, key_for
+
+    arena, rng = arena_setup["arena"], random.Random(11)
+    competitors, prompts = arena_setup["competitors"], arena_setup["prompts"]
+    voters = [Voter(judge=judge), Voter(judge=other_judge), Voter(session_key="crowd-1")]
+    outcomes = list(Outcome)
+    for prompt in prompts:
+        for i, x in enumerate(competitors):
+            for y in competitors[i + 1 :]:
+                for voter in voters:
+                    for _ in range(rng.randint(1, 3)):  # repeated verdicts: modal, or split
+                        a, b = (x, y) if rng.random() < 0.5 else (y, x)
+                        battle = make_battle(voter=voter, prompt=prompt, a=a, b=b)
+                        vote_record(
+                            public_id=battle.public_id, voter=voter, outcome=rng.choice(outcomes)
+                        )
+
+    report = Client().get(reverse("api-arena-judges", args=[arena.slug])).json()
+    published = {frozenset((g["a"], g["b"])): g for g in report["agreement"]}
+    rows = (
+        Api(key_for(scopes=["read"], user=django_user_model.objects.create_user("r")))
+        .get("/api/v1/judges/agreement")
+        .json()
+    )
+    compared = 0
+    for row in rows:
+        others = {"crowd": row["crowd"], **row["judges"]}
+        for other, mine in others.items():
+            theirs = published[frozenset((row["judge"], other))]
+            assert mine["shared"] == theirs["n_shared"] > 0
+            assert mine["rate"] == pytest.approx(theirs["agreement"], abs=1e-12)
+            assert mine["kappa"] == pytest.approx(theirs["kappa"], abs=1e-12)
+            compared += 1
+    assert compared == 4  # each judge with the crowd and with the other judge

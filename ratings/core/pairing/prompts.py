@@ -3,14 +3,12 @@
 A vote tells most when the two completions differ and the prompt is one on which voters
 commit to a side; a tie or a both-bad verdict tells little about the order. So among the
 prompts both competitors answered, prefer those where the pair's two completions differ most
-(a dissimilarity in [0, 1] per prompt, e.g. :func:`text_dissimilarity`) and those with the
-smallest share of ties and both-bad verdicts so far, and keep a share of the choices at random,
-so every prompt keeps being sampled and the tie estimates stay honest.
+(a dissimilarity in [0, 1] per prompt, e.g. :func:`ratings.core.textsim.text_dissimilarity`)
+and those with the smallest share of ties and both-bad verdicts so far, and keep a share of the
+choices at random, so every prompt keeps being sampled and the tie estimates stay honest.
 """
 
 from __future__ import annotations
-
-import re
 
 import numpy as np
 
@@ -18,7 +16,6 @@ from ratings.core.types import FloatArray
 
 #: Share of the prompt choices left uniformly random.
 RANDOM_SHARE = 0.2
-_WORD = re.compile(r"\w+")
 
 
 def prompt_probabilities(
@@ -78,29 +75,3 @@ def prompt_probabilities(
     best = (score >= score.max() - 1e-12).astype(np.float64)
     out: FloatArray = (1.0 - random_share) * best / best.sum() + random_share / d.size
     return out
-
-
-def text_dissimilarity(first: str, second: str) -> float:
-    """One minus the Jaccard similarity of the two texts' sets of lower-cased words.
-
-    0 for texts with the same words (or both empty), 1 for texts with none in common.
-
-    Parameters
-    ----------
-    first, second : str
-        The two completions.
-
-    Returns
-    -------
-    float
-        The distance, in [0, 1].
-
-    References
-    ----------
-    P. Jaccard, "Étude comparative de la distribution florale", Bull. Soc. Vaud. Sci. Nat. 37
-    (1901), doi:10.5169/seals-266450.
-    """
-    a = set(_WORD.findall(first.lower()))
-    b = set(_WORD.findall(second.lower()))
-    union = a | b
-    return 0.0 if not union else 1.0 - len(a & b) / len(union)

@@ -203,15 +203,15 @@ def test_llmfao_agreement_and_transitivity_by_hand_on_one_prompt(
     shared = g35.keys() & g4.keys()
     p_o = sum(g35[k] == g4[k] for k in shared) / len(shared)
 
-    # Chance agreement from each judge's frequencies, a decisive verdict split evenly between
-    # "first-named wins" and "second-named wins" (which of the two is which is arbitrary).
-    def frequencies(v: dict[frozenset, str]) -> dict[str, float]:
-        counts = Counter("decisive" if v[k] in k else v[k] for k in shared)
-        return {c: counts[c] / len(shared) for c in ("decisive", "tie", "tie (bothbad)")}
+    # Standard Cohen's kappa over first-named wins, second-named wins, tie, both bad: chance
+    # agreement from each judge's own frequencies of the four.
+    def labels(v: dict[frozenset, str]) -> Counter:
+        return Counter(
+            ("first" if v[k] == min(k) else "second") if v[k] in k else v[k] for k in shared
+        )
 
-    f35, f4 = frequencies(g35), frequencies(g4)
-    p_e = f35["decisive"] * f4["decisive"] / 2 + f35["tie"] * f4["tie"]
-    p_e += f35["tie (bothbad)"] * f4["tie (bothbad)"]
+    c35, c4 = labels(g35), labels(g4)
+    p_e = sum(c35[c] * c4[c] for c in c35) / len(shared) ** 2
     (entry,) = [
         g for g in report["agreement"] if {g["a"], g["b"]} == {"gpt-3.5-turbo-instruct", "gpt-4"}
     ]

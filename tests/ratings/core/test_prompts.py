@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ratings.core.pairing.prompts import prompt_probabilities, text_dissimilarity
+from ratings.core.pairing.prompts import prompt_probabilities
 
 
 def test_the_most_different_prompt_with_fewest_ties_gets_the_focused_share():
@@ -32,10 +32,3 @@ def test_bad_candidates_are_refused():
         prompt_probabilities(np.array([]), np.array([]), np.array([]))
     with pytest.raises(ValueError, match="random_share"):
         prompt_probabilities(np.ones(2), np.zeros(2), np.zeros(2), random_share=1.5)
-
-
-def test_text_dissimilarity_is_one_minus_jaccard_of_word_sets():
-    assert text_dissimilarity("The cat sat", "the CAT sat!") == 0.0
-    assert text_dissimilarity("a b c", "c d") == pytest.approx(1 - 1 / 4)
-    assert text_dissimilarity("x", "y") == 1.0
-    assert text_dissimilarity("", "") == 0.0
