@@ -102,7 +102,7 @@ class JudgeAgreement:
     judges: dict[str, RaterAgreement]
 
 
-_SWAPPED = {Outcome.A: Outcome.B, Outcome.B: Outcome.A}
+_SWAPPED: dict[int, int] = {Outcome.A: Outcome.B, Outcome.B: Outcome.A}
 Battle = tuple[int, str, str]  # (prompt id, competitor first by name, the other)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -33,6 +34,9 @@ class HeadToHead:
     win_share: float | None
     low: float | None
     high: float | None
+
+
+K = TypeVar("K", bound=Hashable)
 
 
 def wilson_interval(successes: int, n: int, *, level: float = 0.95) -> tuple[float, float]:
@@ -89,14 +93,14 @@ def majority(outcomes: Sequence[int]) -> int | None:
 
 
 def crowd_judge_disagreements(
-    keys: Sequence[Hashable], is_crowd: Sequence[bool], outcome: Sequence[int]
-) -> list[tuple[Hashable, int, int]]:
+    keys: Sequence[K], is_crowd: Sequence[bool], outcome: Sequence[int]
+) -> list[tuple[K, int, int]]:
     """Keys (a prompt) where the crowd's majority verdict differs from the judges' majority.
 
     Returns ``(key, crowd verdict, judges' verdict)`` for each, in the order keys first appear.
     """
-    crowd: dict[Hashable, list[int]] = defaultdict(list)
-    judges: dict[Hashable, list[int]] = defaultdict(list)
+    crowd: dict[K, list[int]] = defaultdict(list)
+    judges: dict[K, list[int]] = defaultdict(list)
     for key, from_crowd, o in zip(keys, is_crowd, outcome, strict=True):
         (crowd if from_crowd else judges)[key].append(int(o))
     out = []

@@ -304,8 +304,6 @@ def _targets(summary: dict[str, Any]) -> dict[str, bool]:
 
 
 def _run_equilibrium_bench(args: argparse.Namespace) -> None:
-    try:
-        from ratings.lab import bench_equilibrium  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return
+    from ratings.lab import bench_equilibrium
+
     bench_equilibrium.run(args.equilibrium_baseline or None, args.equilibrium_repeat)

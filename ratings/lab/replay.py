@@ -118,9 +118,9 @@ def replay(
     pool = Pool(records, rng)
     names, n = pool.names, len(pool.names)
     if policy in FORMATS:
-        chosen, coins = _replay_format(policy, pool, budget=budget, seed=seed, rng=rng)
+        played, coins = _replay_format(policy, pool, budget=budget, seed=seed, rng=rng)
         return _report(
-            policy, prompts=prompts, seed=seed, names=names, chosen=chosen, records=records
+            policy, prompts=prompts, seed=seed, names=names, chosen=played, records=records
         ) | {"coin_matches": coins}
     pair_i, pair_j = pairs_of(n)
     pair_votes = np.zeros((n, n))
