@@ -10,7 +10,7 @@ ORACLES := $(VENV)/.oracles-$(HASH)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo test test-core lint typecheck fmt check worker beat bench bench-equilibrium \
+.PHONY: install demo test test-core lint typecheck docs fmt check worker beat bench bench-equilibrium \
 	bench-api bench-crowd faults stack stack-down stack-status stack-smoke
 
 $(STAMP): pyproject.toml
@@ -41,7 +41,7 @@ test: $(ORACLES)
 
 test-core: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/arena
 test-core: $(ORACLES)
-	$(BIN)/python -m pytest tests/ratings/core tests/test_architecture.py $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/ratings tests/test_architecture.py $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -51,11 +51,17 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The documentation site, strictly: a broken link or anchor fails the build.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --site-dir site
+
 fmt: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-check: lint typecheck test
+# Everything CI checks, in the order that fails fastest: ruff, formatting, import contracts,
+# mypy, the docs, then the whole test suite.
+check: lint typecheck docs test
 
 worker: $(STAMP)
 	$(BIN)/celery -A config worker --loglevel=info

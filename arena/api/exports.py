@@ -12,24 +12,10 @@ from django.http import StreamingHttpResponse
 
 from arena import selectors
 from arena.models import Arena
+from ratings.engine.votefile import VOTE_FIELDS
 
-CSV_COLUMNS = [
-    "question_id",
-    "prompt",
-    "model_a",
-    "model_b",
-    "winner",
-    "judge",
-    "source",
-    "arena",
-    "voter_kind",
-    "category",
-    "language",
-    "reason",
-    "tags_a",
-    "tags_b",
-    "tstamp",
-]
+#: The shared schema's fields, less the answers' texts (the export links votes, not answers).
+CSV_COLUMNS = [name for name in VOTE_FIELDS if name not in ("answer_a", "answer_b")]
 
 
 def _csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:

@@ -20,6 +20,7 @@ from arena.models import (
     VoterFlag,
 )
 from arena.voters import Voter
+from ratings.engine import votefile
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,12 +121,7 @@ def _crowd_voter_id(vote: Vote) -> str:
     return "anon-" + hashlib.sha256(vote.session_key.encode()).hexdigest()[:12]
 
 
-WINNER_NAMES = {
-    Outcome.A: "model_a",
-    Outcome.B: "model_b",
-    Outcome.TIE: "tie",
-    Outcome.BOTH_BAD: "tie (bothbad)",
-}
+WINNER_NAMES = {Outcome(int(outcome)): name for outcome, name in votefile.WINNER_NAMES.items()}
 
 
 def vote_export_rows(arena: Arena, scope: VoteScope | None = None) -> Iterator[dict[str, Any]]:

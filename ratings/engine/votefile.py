@@ -1,9 +1,9 @@
-"""Reading vote files in the shared JSON Lines schema into :class:`Comparisons`.
+"""The shared vote-file schema, and reading vote files into :class:`Comparisons`.
 
-The schema (one JSON object a line, optionally gzip-compressed): ``question_id``, ``prompt``,
-``model_a``, ``model_b``, ``winner`` (``model_a``, ``model_b``, ``tie`` or ``tie (bothbad)``),
-``judge``, ``source`` and per-set extras. This module does file input only; it has no Django
-import, so the command-line tool and the Django side share it.
+A vote file is JSON Lines, optionally gzip-compressed, one vote an object with the fields of
+:data:`VOTE_FIELDS` (only ``model_a``, ``model_b`` and ``winner`` are required) and per-set
+extras. This module is the schema's one description: the command-line tool reads with it, and
+the arena imports and exports by it. It has no Django import.
 """
 
 from __future__ import annotations
@@ -26,7 +26,29 @@ WINNERS: dict[str, Outcome] = {
     "tie": Outcome.TIE,
     "tie (bothbad)": Outcome.BOTH_BAD,
 }
+#: Every field of the shared schema, in the order the arena's CSV export writes them.
+VOTE_FIELDS: dict[str, str] = {
+    "question_id": "the prompt's id: votes on one prompt share it",
+    "prompt": "the prompt's text",
+    "model_a": "the competitor shown first (as A)",
+    "model_b": "the competitor shown second (as B)",
+    "winner": "model_a, model_b, tie, or tie (bothbad) when both answers were bad",
+    "judge": "who voted: a judge's name, or a crowd voter's pseudonym",
+    "source": "crowd or judge",
+    "arena": "the arena the vote was cast in (exports)",
+    "voter_kind": "anonymous, signed_in, group_member or judge (exports)",
+    "category": "the prompt's category",
+    "language": "the prompt's language",
+    "reason": "the voter's stated reason, if any (exports)",
+    "tags_a": "feedback tags on answer A (exports; ';'-separated in CSV)",
+    "tags_b": "feedback tags on answer B (exports; ';'-separated in CSV)",
+    "tstamp": "when the vote was cast, Unix seconds",
+    "answer_a": "answer A's text (imports; needed for style control and identity checks)",
+    "answer_b": "answer B's text (imports)",
+}
 REQUIRED_FIELDS = ("model_a", "model_b", "winner")
+#: The name each outcome has in the ``winner`` field.
+WINNER_NAMES: dict[Outcome, str] = {outcome: name for name, outcome in WINNERS.items()}
 #: Style features read when a file carries them for both sides (``tokens_a``, ``tokens_b``, …).
 STYLE_FEATURES = ("tokens", "header_count", "list_count", "bold_count")
 
@@ -114,24 +136,22 @@ def read_comparisons(
     ``<feature>_a`` and ``<feature>_b`` for each of :data:`STYLE_FEATURES`.
     """
     keep = VoteFilter(where=where, competitors=competitors)
-    index: dict[str, int] = {}
-    prompts: dict[str, int] = {}
-    a: list[int] = []
-    b: list[int] = []
+    a_names: list[str] = []
+    b_names: list[str] = []
     outcome: list[int] = []
     weight: list[float] = []
-    prompt: list[int] = []
+    prompt: list[str] = []
     feats_a: list[list[float]] = []
     feats_b: list[list[float]] = []
     have_features = True
     for number, record in iter_records(path):
         if not keep.keeps(record):
             continue
-        a.append(index.setdefault(record["model_a"], len(index)))
-        b.append(index.setdefault(record["model_b"], len(index)))
+        a_names.append(record["model_a"])
+        b_names.append(record["model_b"])
         outcome.append(WINNERS[record["winner"]])
         weight.append(_weight(path, number, record, weight_field))
-        prompt.append(prompts.setdefault(_as_text(record.get(prompt_field)), len(prompts)))
+        prompt.append(_as_text(record.get(prompt_field)))
         if have_features:
             pair = _style_features(record)
             if pair is None:
@@ -141,18 +161,19 @@ def read_comparisons(
                 feats_b.append(pair[1])
         if on_record is not None:
             on_record(record)
-    n_features = len(STYLE_FEATURES) if have_features and a else 0
-    return Comparisons(
-        names=tuple(index),
-        a=np.asarray(a, dtype=np.intp),
-        b=np.asarray(b, dtype=np.intp),
-        outcome=np.asarray(outcome, dtype=np.int8),
-        weight=np.asarray(weight, dtype=np.float64),
-        prompt=np.asarray(prompt, dtype=np.intp),
-        prompt_names=tuple(prompts),
+    n_features = len(STYLE_FEATURES) if have_features and a_names else 0
+    # Competitors numbered as first met in the file, so output follows the file's own order.
+    first_seen = dict.fromkeys(name for pair in zip(a_names, b_names, strict=True) for name in pair)
+    return Comparisons.from_labels(
+        a_names,
+        b_names,
+        outcome,
+        weight=weight,
+        prompts=prompt,
         features_a=np.asarray(feats_a, dtype=np.float64).reshape(-1, 4) if n_features else None,
         features_b=np.asarray(feats_b, dtype=np.float64).reshape(-1, 4) if n_features else None,
         feature_names=STYLE_FEATURES if n_features else (),
+        names=tuple(first_seen),
     )
 
 
