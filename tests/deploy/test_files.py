@@ -127,9 +127,9 @@ def test_dockerfile_runs_as_a_non_root_user_and_collects_static_files():
 def _variables_read() -> set[str]:
     """Every environment variable that the settings, the process scripts or compose read."""
     names = set(
-        re.findall(r'env_(?:str|int|bool|list|secret)\(\s*"([A-Z_]+)"', _read("arena/settings.py"))
+        re.findall(r'env_(?:str|int|bool|list|secret)\(\s*"([A-Z_]+)"', _read("config/settings.py"))
     )
-    for path in ("deploy/gunicorn.conf.py", "arena/metrics.py", "arena/celery.py"):
+    for path in ("deploy/gunicorn.conf.py", "arena/metrics.py", "config/celery.py"):
         names |= set(re.findall(r'environ(?:\.get)?\(\s*"([A-Z_]+)"', _read(path)))
     for path in ("deploy/run.sh", "deploy/local.sh", "deploy/compose.yaml"):
         names |= set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)(?=[:}])", _read(path)))
