@@ -15,8 +15,7 @@ from leaderboards.models import Leaderboard, RatingRun
 from ratings.core.judges import JudgedVotes
 from ratings.core.pairing.policies import inverse_probability_weights
 from ratings.core.types import Comparisons
-
-STYLE_FEATURES = ("tokens", "header_count", "list_count", "bold_count")
+from ratings.engine.votefile import STYLE_FEATURES
 
 
 def comparisons_for_arena(arena: Arena, *, voter: Voter | None = None) -> Comparisons:

@@ -49,9 +49,12 @@ def run_options(leaderboard: Leaderboard, method: str) -> engine.MethodOptions:
     """The engine options of this leaderboard's ``method``: the leaderboard's bootstrap rounds
     (seed 0) for Elo and Bradley–Terry, the category axis for the equilibrium game, otherwise
     the method's defaults."""
+    rounds = leaderboard.bootstrap_rounds
+    if method == "elo" and rounds:
+        return engine.EloOptions(bootstrap=rounds, seed=0)
+    if method == "bt" and rounds:
+        return engine.BradleyTerryOptions(bootstrap=rounds, seed=0)
     options_type = engine.method_get(method).options
-    if method in ("elo", "bt") and leaderboard.bootstrap_rounds:
-        return options_type(bootstrap=leaderboard.bootstrap_rounds, seed=0)  # type: ignore[call-arg]
     if options_type is engine.EquilibriumOptions:
         return engine.EquilibriumOptions(prompt_axis="category")
     return options_type()

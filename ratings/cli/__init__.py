@@ -20,7 +20,19 @@ from typing import Any, NoReturn
 from ratings.core import RatingError
 from ratings.core.equilibrium.nash import SELECTIONS
 from ratings.core.equilibrium.winprob import PRIORS
-from ratings.engine import METHODS, MethodOptions, OptionsError, VoteSelection, rate
+from ratings.engine import (
+    METHODS,
+    BradleyTerryOptions,
+    DavidsonOptions,
+    EloOptions,
+    EquilibriumOptions,
+    MethodOptions,
+    NashOptions,
+    OptionsError,
+    VoteSelection,
+    rate,
+)
+from ratings.engine.options import DisplayOptions
 from ratings.engine.votefile import VoteFileError, read_comparisons
 
 EXIT_USAGE = 2
@@ -37,6 +49,11 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
+def _default(options: type[Any], name: str) -> Any:
+    """The engine's default for an option, so that the command line states none of its own."""
+    return next(f.default for f in fields(options) if f.name == name)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``python -m ratings``."""
     parser = _Parser(prog="python -m ratings", description="Rate competitors from pairwise votes.")
@@ -44,14 +61,29 @@ def build_parser() -> argparse.ArgumentParser:
     rate = commands.add_parser("rate", help="rate the competitors of a vote file")
     rate.add_argument("votes", type=Path, help="vote file, JSON Lines, optionally .gz")
     rate.add_argument("--method", choices=tuple(METHODS), default="bt")
-    rate.add_argument("--k", type=float, default=4.0, help="Elo K factor (default 4)")
-    rate.add_argument("--scale", type=float, default=400.0, help="display scale (default 400)")
-    rate.add_argument("--base", type=float, default=10.0, help="display base (default 10)")
+    rate.add_argument(
+        "--k",
+        type=float,
+        default=_default(EloOptions, "k"),
+        help="Elo K factor (default %(default)g)",
+    )
+    rate.add_argument(
+        "--scale",
+        type=float,
+        default=_default(DisplayOptions, "scale"),
+        help="display scale (default %(default)g)",
+    )
+    rate.add_argument(
+        "--base",
+        type=float,
+        default=_default(DisplayOptions, "base"),
+        help="display base (default %(default)g)",
+    )
     rate.add_argument(
         "--init",
         type=float,
-        default=1000.0,
-        help="Elo initial rating; Bradley–Terry mean rating (default 1000)",
+        default=_default(DisplayOptions, "init"),
+        help="Elo initial rating; Bradley–Terry mean rating (default %(default)g)",
     )
     rate.add_argument("--anchor", metavar="NAME", help="pin this competitor at --anchor-rating")
     rate.add_argument(
@@ -60,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     rate.add_argument(
         "--bootstrap",
         type=int,
-        default=0,
+        default=_default(BradleyTerryOptions, "bootstrap"),
         metavar="N",
         help="bootstrap rounds for the intervals (default 0: sandwich intervals "
         "for bt and style-bt, none for elo)",
@@ -68,15 +100,20 @@ def build_parser() -> argparse.ArgumentParser:
     rate.add_argument(
         "--ci",
         choices=("sandwich", "fisher"),
-        default="sandwich",
-        help="normal interval used without --bootstrap (default sandwich)",
+        default=_default(BradleyTerryOptions, "ci"),
+        help="normal interval used without --bootstrap (default %(default)s)",
     )
-    rate.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    rate.add_argument(
+        "--seed",
+        type=int,
+        default=_default(BradleyTerryOptions, "seed"),
+        help="bootstrap seed (default %(default)s)",
+    )
     rate.add_argument(
         "--both-bad",
         choices=("tie", "drop"),
-        default="tie",
-        help="bt-davidson: count a both-bad verdict as a tie or leave it out (default tie)",
+        default=_default(DavidsonOptions, "both_bad"),
+        help="bt-davidson: count a both-bad verdict as a tie or leave it out (default %(default)s)",
     )
     rate.add_argument("--weight-field", metavar="FIELD", help="numeric field repeating a vote")
     rate.add_argument(
@@ -200,7 +237,7 @@ def _add_equilibrium_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("equilibrium and Nash-averaging options")
     group.add_argument(
         "--prompt-axis",
-        default="question_id",
+        default=_default(EquilibriumOptions, "prompt_axis"),
         metavar="FIELD",
         help="vote field that groups votes into the prompt player's actions: a prompt id, a "
         "category or a cluster (default: question_id)",
@@ -208,21 +245,21 @@ def _add_equilibrium_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--alpha",
         type=float,
-        default=1.0,
+        default=_default(EquilibriumOptions, "alpha"),
         metavar="A",
         help="pseudo-count toward the prior win probability (default: 1)",
     )
     group.add_argument(
         "--prior",
         choices=PRIORS,
-        default="half",
+        default=_default(EquilibriumOptions, "prior"),
         help="prior win probability: 1/2 (keeps copy invariance exact) or the prompt-agnostic "
         "Bradley-Terry prediction (default: half)",
     )
     group.add_argument(
         "--selection",
         choices=SELECTIONS,
-        default="affinity",
+        default=_default(NashOptions, "selection"),
         help="nash only: maximum affinity entropy (copy-proof) or maximum Shannon entropy",
     )
 

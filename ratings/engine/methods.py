@@ -219,8 +219,7 @@ def _rate_elo(
 def _rate_bt(
     comparisons: Comparisons, options: BradleyTerryOptions, selection: VoteSelection
 ) -> MethodOutput:
-    rated = _bt(comparisons, options, style=False)
-    state = rated[4].pop("state")
+    rated, state = _bt(comparisons, options, style=False)
     return MethodOutput(_core_report("bt", comparisons, options, selection, rated), state)
 
 
@@ -232,11 +231,14 @@ def _rate_style_bt(
             "style-bt needs tokens_a/_b, header_count_a/_b, "
             "list_count_a/_b and bold_count_a/_b on every vote"
         )
-    rated = _bt(comparisons, options, style=True)
+    rated, _ = _bt(comparisons, options, style=True)
     return MethodOutput(_core_report("style-bt", comparisons, options, selection, rated))
 
 
-def _bt(comparisons: Comparisons, options: BradleyTerryOptions, *, style: bool) -> Rated:
+def _bt(
+    comparisons: Comparisons, options: BradleyTerryOptions, *, style: bool
+) -> tuple[Rated, BradleyTerryState | None]:
+    """The fit on the display scale; without style control also the fit's state for pairing."""
     fit = style_bradley_terry(comparisons) if style else bradley_terry(comparisons)
     anchor = None if options.anchor is None else comparisons.names.index(options.anchor)
     ratings, rating, per_unit = _display(fit.scores, options, anchor)
@@ -250,12 +252,16 @@ def _bt(comparisons: Comparisons, options: BradleyTerryOptions, *, style: bool) 
         "converged": fit.converged,
         "ci": ci.method if ci is not None else None,
     }
-    extra: dict[str, Any] = {} if style else _honest_ranks(comparisons, fit)
-    if style and fit.coefficients is not None:
-        extra["style_coefficients"] = dict(
-            zip(fit.feature_names, map(float, fit.coefficients), strict=True)
-        )
-    return ratings, low, high, params, extra
+    if style:
+        extra: dict[str, Any] = {}
+        if fit.coefficients is not None:
+            extra["style_coefficients"] = dict(
+                zip(fit.feature_names, map(float, fit.coefficients), strict=True)
+            )
+        return (ratings, low, high, params, extra), None
+    cov = covariance(comparisons, fit)
+    state = BradleyTerryState(fit.names, fit.scores, cov.diagonal().copy())
+    return (ratings, low, high, params, _honest_ranks(comparisons, fit, cov)), state
 
 
 def _display(
@@ -282,17 +288,17 @@ def _display_params(
     }
 
 
-def _honest_ranks(comparisons: Comparisons, fit: BradleyTerryResult) -> dict[str, Any]:
+def _honest_ranks(
+    comparisons: Comparisons, fit: BradleyTerryResult, cov: FloatArray
+) -> dict[str, Any]:
     """Simultaneous rank intervals, the leader's group and the votes that would split neighbours.
 
     From the sandwich covariance whatever the displayed intervals, so that they do not depend on
     the bootstrap's seed.
     """
-    cov = covariance(comparisons, fit)
     ranks = simultaneous_ranks(simultaneous_intervals(comparisons, fit, cov=cov))
     wins = win_probability_intervals(fit, cov)
     return {
-        "state": BradleyTerryState(fit.names, fit.scores, cov.diagonal().copy()),
         "win_probability_intervals": {
             "names": list(fit.names),
             "low": np.round(wins.low, 4).tolist(),

@@ -29,7 +29,7 @@ def _check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
 @dataclass(frozen=True, kw_only=True)
 class DisplayOptions:
     """Where ratings sit on the display scale: ``scale`` points per factor ``base`` of odds,
-    averaging ``init``; or, with ``anchor``, that competitor pinned at ``anchor_rating``."""
+    averaging ``init`` (the Bradley–Terry forms may pin an ``anchor`` instead)."""
 
     scale: float = 400.0
     base: float = 10.0
@@ -37,7 +37,8 @@ class DisplayOptions:
     win_rate_vs: str | None = None
 
     def __post_init__(self) -> None:
-        if not self.base > 1 or not self.scale > 0:
+        # One message for the three, as the command line has always said it.
+        if getattr(self, "bootstrap", 0) < 0 or not self.base > 1 or not self.scale > 0:
             raise OptionsError("need --bootstrap >= 0, --base > 1 and --scale > 0")
 
 
@@ -49,11 +50,6 @@ class EloOptions(DisplayOptions):
     k: float = 4.0
     bootstrap: int = 0
     seed: int = 0
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.bootstrap < 0:
-            raise OptionsError("need --bootstrap >= 0, --base > 1 and --scale > 0")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,8 +65,6 @@ class BradleyTerryOptions(DisplayOptions):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.bootstrap < 0:
-            raise OptionsError("need --bootstrap >= 0, --base > 1 and --scale > 0")
         _check_choice("ci", self.ci, ("sandwich", "fisher"))
 
 

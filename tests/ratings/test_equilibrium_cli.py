@@ -20,16 +20,10 @@ def _args(*argv: str, method: str = "equilibrium-ne") -> argparse.Namespace:
     return build_parser().parse_args(["rate", "-", "--method", method, *argv])
 
 
-class _EquilibriumCli:
+def _rate(method: str, comparisons: Any, args: argparse.Namespace) -> dict[str, Any]:
     """The engine called with the options the command line parses, as ``rate`` does."""
-
-    @staticmethod
-    def rate(method: str, comparisons: Any, args: argparse.Namespace) -> dict[str, Any]:
-        args.method = method
-        return engine.rate(comparisons, method, options_of(args))
-
-
-equilibrium_cli = _EquilibriumCli
+    args.method = method
+    return engine.rate(comparisons, method, options_of(args))
 
 
 def test_defaults() -> None:
@@ -54,7 +48,7 @@ def test_equilibrium_output_shape_on_llmfao(shared_data: Path, method: str, prio
         where={"judge_type": "human"},
         prompt_field=args.prompt_axis,
     )
-    out = equilibrium_cli.rate(method, c, args)
+    out = _rate(method, c, args)
     json.dumps(out)  # serialisable
     assert out["method"] == method
     assert out["n_votes"] == c.n_comparisons
@@ -95,7 +89,7 @@ def test_prompt_axis_category_on_ko_arena(shared_data: Path) -> None:
             "o3-mini-high",
         },
     )
-    out = equilibrium_cli.rate("equilibrium-cce", c, args)
+    out = _rate("equilibrium-cce", c, args)
     assert out["params"]["prompt_axis"] == "category"
     assert len(out["prompts"]) == len({c.prompt_names[p] for p in np.unique(c.prompt)})
     assert out["converged"] is True
@@ -105,7 +99,7 @@ def test_prompt_axis_category_on_ko_arena(shared_data: Path) -> None:
 def test_nash_output(shared_data: Path, selection: str) -> None:
     args = _args("--selection", selection)
     c = read_comparisons(shared_data / "llmfao" / "votes.jsonl", where={"judge_type": "human"})
-    out = equilibrium_cli.rate("nash", c, args)
+    out = _rate("nash", c, args)
     assert out["method"] == "nash"
     assert out["params"]["selection"] == selection
     assert out["prompts"] == []
