@@ -9,6 +9,7 @@ Terms used throughout the core:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
@@ -40,7 +41,10 @@ class Comparisons:
 
     Row ``t`` says that competitor ``a[t]`` (shown as A) met ``b[t]`` (shown as B) and the verdict
     was ``outcome[t]``, counted ``weight[t]`` times. Optional columns carry what some methods
-    need: the prompt (or any grouping key) of each verdict, and style features of both answers.
+    need: the prompt (or any grouping key) of each verdict, style features of both answers, and
+    a soft label ``p_b[t]``: the probability that B is the better answer (AlpacaEval's
+    ``preference`` − 1), NaN where a verdict has none. Where a soft label is present the fits
+    score the row by it; :meth:`hard_labels` drops the column so that ``outcome`` alone counts.
     """
 
     names: tuple[str, ...]
@@ -53,6 +57,7 @@ class Comparisons:
     features_a: FloatArray | None = None
     features_b: FloatArray | None = None
     feature_names: tuple[str, ...] = ()
+    p_b: FloatArray | None = None
 
     def __post_init__(self) -> None:
         n = self.a.shape[0]
@@ -69,6 +74,12 @@ class Comparisons:
         for label, feats in (("features_a", self.features_a), ("features_b", self.features_b)):
             if feats is not None and feats.shape != (n, len(self.feature_names)):
                 raise ValueError(f"{label} must have shape (n_comparisons, n_features)")
+        if self.p_b is not None:
+            if self.p_b.shape != (n,):
+                raise ValueError("column p_b must have one entry per comparison")
+            known = self.p_b[~np.isnan(self.p_b)]
+            if known.size and (known.min() < 0.0 or known.max() > 1.0):
+                raise ValueError("soft labels p_b must lie in [0, 1]")
 
     @classmethod
     def from_labels(
@@ -83,6 +94,7 @@ class Comparisons:
         features_b: FloatArray | None = None,
         feature_names: tuple[str, ...] = (),
         names: Sequence[str] | None = None,
+        p_b: Sequence[float] | FloatArray | None = None,
     ) -> Comparisons:
         """Verdicts given by competitor names, numbered into the arrays the core works on.
 
@@ -105,6 +117,8 @@ class Comparisons:
             The competitors, in the order that numbers them; must include every name in
             ``a_names`` and ``b_names``. By default the names that occur, sorted, so the
             numbering does not depend on the order of the verdicts.
+        p_b : sequence of float, optional
+            Each verdict's soft label, the probability that B is better; NaN where there is none.
 
         Returns
         -------
@@ -140,6 +154,7 @@ class Comparisons:
             features_a=features_a,
             features_b=features_b,
             feature_names=feature_names,
+            p_b=None if p_b is None else np.asarray(p_b, dtype=np.float64).reshape(-1),
         )
 
     @property
@@ -152,12 +167,27 @@ class Comparisons:
         """Number of verdicts (rows), before weighting."""
         return int(self.a.shape[0])
 
+    @property
+    def has_soft_labels(self) -> bool:
+        """Whether any row carries a soft label."""
+        return self.p_b is not None and bool(np.any(~np.isnan(self.p_b)))
+
     def score_a(self) -> FloatArray:
-        """Points won by A in each row: 1 for a win, 0 for a loss, ½ for a tie or both bad."""
+        """Points won by A in each row: 1 for a win, 0 for a loss, ½ for a tie or both bad.
+
+        A row with a soft label scores ``1 − p_b`` instead: the verdict's own probability.
+        """
         out = np.full(self.n_comparisons, 0.5)
         out[self.outcome == Outcome.A] = 1.0
         out[self.outcome == Outcome.B] = 0.0
+        if self.p_b is not None:
+            soft = ~np.isnan(self.p_b)
+            out[soft] = 1.0 - self.p_b[soft]
         return out
+
+    def hard_labels(self) -> Comparisons:
+        """The same verdicts without soft labels (``--hard-labels``): ``outcome`` alone counts."""
+        return dataclasses.replace(self, p_b=None)
 
     def subset(self, mask: NDArray[np.bool_]) -> Comparisons:
         """The rows selected by a boolean mask, over the same competitors and prompts."""
@@ -172,6 +202,7 @@ class Comparisons:
             features_a=None if self.features_a is None else self.features_a[mask],
             features_b=None if self.features_b is None else self.features_b[mask],
             feature_names=self.feature_names,
+            p_b=None if self.p_b is None else self.p_b[mask],
         )
 
 
