@@ -28,6 +28,7 @@ from ratings.core.equilibrium.game import (
 from ratings.core.equilibrium.ne_branch import (
     Passes,
     Point,
+    Triple,
     correct,
     cosine,
     distance,
@@ -51,6 +52,7 @@ class _Options:
     max_steps: int
     max_turn: float
     polish_below: float
+    limit_tol: float = 3e-7
     stop_at: float | None = None  # return the branch point at this t instead of the limit
 
 
@@ -58,16 +60,30 @@ class _Options:
 #: that a game and its copy-extended version are polished from the same branch points.
 _FIRST_ANCHOR = 4.0
 _ANCHOR_RATIO = 4.0
+#: The last anchor: beyond it, the rounding of ``t * u`` in the logits (``t * eps``) reaches
+#: the accuracy the limit is wanted to.
+_LAST_ANCHOR = 4.0**18
 
 
 def _trace(passes: Passes, ref: GameReference, opts: _Options) -> tuple[Point, int]:
-    """Follow the branch from ``tau`` until NashConv < tol, polishing at the anchor points."""
+    """Follow the branch from ``tau`` to its limit, polishing at the anchor points.
+
+    A polished point (Newton on the Nash conditions over the supports the branch has reached)
+    is *a* Nash equilibrium near the branch, not necessarily its limit: where the equilibria
+    form a continuum, Newton's minimum-norm step stays near a branch point that is still
+    ``O(1 / t)`` from the limit. So the polished points of successive anchors are compared;
+    they approach the limit like the branch, ``1 / t``, so their gap shrinks fourfold per anchor
+    and the limit lies within a third of the last gap. The branch is followed until that gap
+    is below ``limit_tol``; the last polished point, extrapolated by that third and polished
+    again, is the limit.
+    """
     logs = (np.log(ref.models.marginals), np.log(ref.prompts.marginals))
     pt = passes.evaluate(logs[0].copy(), logs[1].copy(), 0.0)
     zeros = (np.zeros_like(pt.v), np.zeros_like(pt.w))
     tangent = tangent_at(pt, (*zeros, 1.0))
     h, steps, anchor = 0.5, 0, opts.stop_at or _FIRST_ANCHOR
-    while pt.nash_conv >= opts.tol and steps < opts.max_steps and h >= _MIN_STEP:
+    previous: Point | None = None
+    while pt.nash_conv > 0.0 and steps < opts.max_steps and h >= _MIN_STEP:
         steps += 1
         crosses = tangent[2] > 0 and pt.t + h * tangent[2] > anchor
         step = (anchor - pt.t) / tangent[2] if crosses else h
@@ -100,18 +116,44 @@ def _trace(passes: Passes, ref: GameReference, opts: _Options) -> tuple[Point, i
             continue
         if opts.stop_at is not None:
             return pt, steps
-        anchor *= _ANCHOR_RATIO
         if pt.nash_conv < opts.polish_below:
             polished = polish(passes, pt, ref, tangent)
-            if polished is not None and polished.nash_conv < opts.tol:
-                return polished, steps
-    if 0.0 < pt.nash_conv < opts.tol:
-        # Reached the tolerance on the branch itself: the supports are settled, so the
-        # polished point is the limit to rounding.
-        polished = polish(passes, pt, ref, tangent)
-        if polished is not None and polished.nash_conv < pt.nash_conv:
-            pt = polished
+            if polished is None or polished.nash_conv >= opts.tol:
+                previous = None
+            elif previous is not None and _gap(polished, previous) <= opts.limit_tol:
+                return _limit(passes, polished, previous, ref, opts.tol), steps
+            else:
+                previous = polished
+        if anchor >= _LAST_ANCHOR:
+            break
+        anchor *= _ANCHOR_RATIO
+    if previous is not None and previous.nash_conv < pt.nash_conv:
+        return previous, steps  # the limit was not pinned down; the last equilibrium found
     return pt, steps
+
+
+def _gap(a: Point, b: Point) -> float:
+    """Largest difference of a probability between two profiles."""
+    return max(float(np.abs(a.x - b.x).max()), float(np.abs(a.z - b.z).max()))
+
+
+def _limit(passes: Passes, last: Point, before: Point, ref: GameReference, tol: float) -> Point:
+    """The limit from the polished points of the last two anchors (Richardson extrapolation).
+
+    With ``p(t) = p* + c / t + O(1 / t^2)`` and anchors ``t`` and ``4 t``, ``p* = p(4t) +
+    (p(4t) - p(t)) / 3``; that point is polished again (its Nash conditions hold only to
+    ``O(1 / t^2)``). Kept only if it stays an equilibrium, else the last polished point.
+    """
+    x = last.x + (last.x - before.x) / 3.0
+    z = last.z + (last.z - before.z) / 3.0
+    if x.min() < 0.0 or z.min() < 0.0:
+        return last
+    start = passes.point((last.v, last.w, last.t), x, z, keep=np.flatnonzero(x > 0.0))
+    still: Triple = (np.zeros_like(last.v), np.zeros_like(last.w), 1.0)  # no further drift
+    polished = polish(passes, start, ref, still)
+    if polished is None or polished.nash_conv >= tol or _gap(polished, last) > _gap(last, before):
+        return last
+    return polished
 
 
 def _drift(pt: Point, base: tuple[FloatArray, FloatArray, float]) -> float:
