@@ -272,6 +272,9 @@ ARENA_PERSONAL_PRIOR_PRECISION = float(env_str("ARENA_PERSONAL_PRIOR_PRECISION",
 #: Share of the battles served to a judge that are swapped twins of battles it already judged
 #: (same prompt and answers, positions exchanged): position consistency is measured continuously.
 ARENA_JUDGE_TWIN_SHARE = float(env_str("ARENA_JUDGE_TWIN_SHARE", "0.1"))
+#: A person's battles within this many hours form their session: the next battles avoid the
+#: prompts it showed and keep each competitor within twice its fair share of it (0: off).
+ARENA_SESSION_WINDOW_HOURS = float(env_str("ARENA_SESSION_WINDOW_HOURS", "12"))
 #: A competitor whose answers to different prompts are this similar (mean word-3-gram Jaccard,
 #: 0 to 1) is flagged as a null model and kept off public leaderboards until an operator clears
 #: it. Real models in the shared LLMFAO answers score at most about 0.3; a constant answer scores 1.

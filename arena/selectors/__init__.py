@@ -14,6 +14,7 @@ from arena.selectors.arenas import (
 )
 from arena.selectors.battles import (
     LockedBattle,
+    SessionHistory,
     arenas_by_id,
     battle_get_for_voter,
     battle_lock_for_vote,
@@ -33,6 +34,7 @@ from arena.selectors.battles import (
     prompt_outcome_counts,
     prompt_set_get_for_arena,
     twins_for_judge,
+    voter_session_history,
 )
 from arena.selectors.boards import (
     LeaderboardRow,
@@ -100,6 +102,7 @@ __all__ = [
     "LockedBattle",
     "MatchVote",
     "OutcomeRow",
+    "SessionHistory",
     "TagRate",
     "VoteRow",
     "VoteScope",
@@ -151,6 +154,7 @@ __all__ = [
     "vote_rows_in_scope",
     "voter_flags_list",
     "voter_flags_version",
+    "voter_session_history",
     "votes_in_scope",
     "votes_list",
 ]

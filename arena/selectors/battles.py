@@ -47,6 +47,49 @@ def battle_get_for_voter(*, public_id: str, voter: Voter) -> Battle:
     return battle
 
 
+@dataclass(frozen=True, slots=True)
+class SessionHistory:
+    """What one person was shown lately in an arena, so that the next battles vary."""
+
+    prompt_ids: frozenset[int]
+    #: Battles in which each competitor appeared.
+    appearances: dict[int, int]
+    n_served: int
+
+
+#: A session's history reads at most this many of its newest battles.
+SESSION_HISTORY_LIMIT = 500
+
+
+def voter_session_history(*, arena: Arena, voter: Voter, since: datetime) -> SessionHistory | None:
+    """The battles of ``arena`` served to this person since ``since``; None for a judge.
+
+    Judges are served what the policy wants: a jury or an evaluation covers prompts again on
+    purpose. One indexed query (a user's or a session's battles), newest first, capped.
+    """
+    if voter.judge is not None:
+        return None
+    battles = Battle.objects.filter(arena=arena, created_at__gte=since)
+    if voter.user is not None:
+        battles = battles.filter(user=voter.user)
+    else:
+        battles = battles.filter(session_key=voter.session_key, user__isnull=True)
+    rows = list(
+        battles.order_by("-id").values_list("prompt_id", "competitor_a_id", "competitor_b_id")[
+            :SESSION_HISTORY_LIMIT
+        ]
+    )
+    appearances: dict[int, int] = defaultdict(int)
+    for _, a, b in rows:
+        appearances[a] += 1
+        appearances[b] += 1
+    return SessionHistory(
+        prompt_ids=frozenset(p for p, _, _ in rows),
+        appearances=dict(appearances),
+        n_served=len(rows),
+    )
+
+
 def battle_lock_for_vote(*, public_id: str, voter: Voter) -> Battle:
     """The battle served to this voter, its row locked, for ``vote_record``; else BattleNotFound.
 

@@ -60,10 +60,21 @@ def battles_serve(
         arena=arena, voter=voter, restrict=restrict, rng=rng, count=count, created=created
     )
     policy = restrict.policy or arena.pairing_policy
-    choices = pairs_draw(arena, policy, answered, rng, count - len(battles))
+    history = _session_history(arena, voter, created)
+    choices = pairs_draw(arena, policy, answered, rng, count - len(battles), history=history)
     battles += [_battle_new(arena, voter, answered, choice, created) for choice in choices]
     Battle.objects.bulk_create(battles)
     return selectors.battles_with_content([b.pk for b in battles])
+
+
+def _session_history(arena: Arena, voter: Voter, now: datetime) -> selectors.SessionHistory | None:
+    """A person's battles in this arena within ``ARENA_SESSION_WINDOW_HOURS`` (none: off)."""
+    hours = settings.ARENA_SESSION_WINDOW_HOURS
+    if hours <= 0:
+        return None
+    return selectors.voter_session_history(
+        arena=arena, voter=voter, since=now - timedelta(hours=hours)
+    )
 
 
 def _twins(
@@ -171,10 +182,12 @@ def battle_create(
     access.cap_check(arena, voter)
     rng = rng or _SYSTEM_RANDOM
     answered = selectors.completions_for_pairing(arena)
-    draws = pairs_draw(arena, arena.pairing_policy, answered, rng, 1)
+    created = now or timezone.now()
+    history = _session_history(arena, voter, created)
+    draws = pairs_draw(arena, arena.pairing_policy, answered, rng, 1, history=history)
     if not draws:
         raise NoBattleAvailable
-    battle = _battle_new(arena, voter, answered, draws[0], now or timezone.now())
+    battle = _battle_new(arena, voter, answered, draws[0], created)
     if arena.informed_share > 0 and rng.random() < arena.informed_share:
         ids = [battle.completion_a_id, battle.completion_b_id]
         if selectors.completions_have_costs([i for i in ids if i is not None]):

@@ -7,6 +7,12 @@ policies are the core's (:data:`~ratings.core.pairing.policies.POLICY`) on the s
 newest published Bradley–Terry run left (:func:`arena.selectors.pairing_state_for_arena`),
 renormalised over the eligible pairs. Every draw carries the probability its pair was drawn
 with, which boards may undo by weighting the vote ``1/p``.
+
+For a person (not a judge), the pairs are first narrowed to what keeps their session varied:
+prompts they were not shown yet, and pairs whose competitors stay within their share of the
+session's battles (the core's ``session_balance``). The policy's probabilities are
+renormalised over those pairs, so the stored probability is still the one the pair was drawn
+with. When nothing is left (every prompt seen), the narrowing is dropped, not the battle.
 """
 
 from __future__ import annotations
@@ -19,8 +25,9 @@ import numpy as np
 from arena import selectors
 from arena.exceptions import NoBattleAvailable
 from arena.models import Arena, PairingPolicy
+from arena.selectors import SessionHistory
 from arena.services.completion_distances import completion_distances_ensure
-from ratings.core.pairing.policies import POLICY, fewest_votes_of, pairs_of
+from ratings.core.pairing.policies import POLICY, fewest_votes_of, pairs_of, session_balance
 from ratings.core.pairing.prompts import prompt_probabilities
 
 
@@ -66,19 +73,33 @@ class PairPool:
         return sorted(self.answered[first].keys() & self.answered[second].keys())
 
 
-def _fewest(pool: PairPool, votes: np.ndarray, rng: random.Random) -> Draw:
-    """One of the least-voted eligible pairs, each alike; its vote counted for the next draw."""
+def _fewest(
+    pool: PairPool, votes: np.ndarray, rng: random.Random, allowed: np.ndarray | None = None
+) -> Draw:
+    """One of the least-voted eligible pairs, each alike; its vote counted for the next draw.
+
+    ``allowed`` narrows the pairs (a session's balance); the least-voted among those."""
     if not len(pool):
         raise NoBattleAvailable
-    weights = fewest_votes_of(votes)
+    if allowed is not None and allowed.any():
+        weights = np.zeros(len(pool))
+        weights[allowed] = fewest_votes_of(votes[allowed])
+    else:
+        weights = fewest_votes_of(votes)
     best = np.flatnonzero(weights)
     k = int(best[rng.randrange(best.size)])
     votes[k] += 1  # the next draw of this request counts it
     return _draw(pool, k, float(weights[k]), rng)
 
 
-def _weighted(pool: PairPool, weights: np.ndarray, rng: random.Random) -> Draw:
-    """A pair drawn in proportion to ``weights`` (one per eligible pair); its share stored."""
+def _weighted(
+    pool: PairPool, weights: np.ndarray, rng: random.Random, allowed: np.ndarray | None = None
+) -> Draw:
+    """A pair drawn in proportion to ``weights`` (one per eligible pair); its share stored.
+
+    ``allowed`` narrows the pairs (a session's balance) unless it leaves no weight."""
+    if allowed is not None and float(weights[allowed].sum()) > 0:
+        weights = np.where(allowed, weights, 0.0)
     cumulative = np.cumsum(weights)
     if not len(pool) or cumulative[-1] <= 0:
         raise NoBattleAvailable
@@ -107,46 +128,87 @@ def _policy_weights(
     return matrix[pool.first, pool.second]
 
 
+class Session:
+    """One person's session while a request draws: the prompts seen, who appeared how often."""
+
+    def __init__(self, history: SessionHistory) -> None:
+        self.prompt_ids = set(history.prompt_ids)
+        self.appearances = dict(history.appearances)
+        self.n_served = history.n_served
+
+    def unseen(self, answered: dict[int, dict[int, int]]) -> dict[int, dict[int, int]]:
+        """``answered`` without the prompts this session was shown."""
+        return {
+            competitor: {p: c for p, c in answers.items() if p not in self.prompt_ids}
+            for competitor, answers in answered.items()
+        }
+
+    def allowed(self, pool: PairPool) -> np.ndarray:
+        """The pool's pairs that keep every competitor within its share of the session."""
+        counts = np.array([self.appearances.get(c, 0) for c in pool.ids], dtype=np.float64)
+        return session_balance(pool.first, pool.second, counts, self.n_served)
+
+    def record(self, draw: Draw) -> None:
+        self.prompt_ids.add(draw.prompt_id)
+        for competitor in (draw.first, draw.second):
+            self.appearances[competitor] = self.appearances.get(competitor, 0) + 1
+        self.n_served += 1
+
+
 def pairs_draw(
     arena: Arena,
     policy: str,
     answered: dict[int, dict[int, int]],
     rng: random.Random,
     count: int,
+    *,
+    history: SessionHistory | None = None,
 ) -> list[Draw]:
     """Up to ``count`` draws by ``policy``, A/B positions shuffled.
 
     By fewest votes, each draw counts as a vote for its pair before the next, so one request
     spreads over the least-voted pairs. An adaptive policy's probabilities are computed once
     per request from the newest rating and every draw is independent, so each stored
-    probability is exact.
+    probability is exact. With a person's ``history``, each draw is narrowed to what keeps the
+    session varied (see the module's docstring).
     """
+    session = None if history is None else Session(history)
     pool = PairPool(answered)
+    if session is not None:
+        unseen = PairPool(session.unseen(answered))
+        if len(unseen):
+            pool = unseen
     counts = selectors.pair_vote_counts(arena)
     weights = _policy_weights(arena, policy, pool, counts)
-    if weights is None:
-        votes = pool.votes(counts)
-
-        def draw_one() -> Draw:
-            return _fewest(pool, votes, rng)
-    else:
-        policy_weights = weights
-
-        def draw_one() -> Draw:
-            return _weighted(pool, policy_weights, rng)
-
+    votes = pool.votes(counts) if weights is None else None
     draws = []
     for _ in range(count):
+        allowed = None if session is None else session.allowed(pool)
         try:
-            draw = draw_one()
+            if votes is not None:
+                draw = _fewest(pool, votes, rng, allowed)
+            else:
+                assert weights is not None  # noqa: S101
+                draw = _weighted(pool, weights, rng, allowed)
         except NoBattleAvailable:
             break
+        if session is not None:
+            draw = _unseen_prompt(pool, draw, session, rng)
+            session.record(draw)
         if rng.getrandbits(1):
             draw = draw._replace(first=draw.second, second=draw.first)
         draws.append(draw)
     if arena.prompt_priority and draws:
-        draws = _prompts_prioritise(arena, pool, draws, rng)
+        draws = _prompts_prioritise(arena, pool, draws, rng, session)
     return draws
+
+
+def _unseen_prompt(pool: PairPool, draw: Draw, session: Session, rng: random.Random) -> Draw:
+    """The draw with a prompt this session was not shown, when the pair shares one."""
+    fresh = [p for p in pool.shared_prompts(draw.first, draw.second) if p not in session.prompt_ids]
+    if not fresh or draw.prompt_id in fresh:
+        return draw
+    return draw._replace(prompt_id=rng.choice(fresh))
 
 
 def next_pair_distribution(
@@ -172,12 +234,23 @@ def next_pair_distribution(
 
 
 def _prompts_prioritise(
-    arena: Arena, pool: PairPool, draws: list[Draw], rng: random.Random
+    arena: Arena,
+    pool: PairPool,
+    draws: list[Draw],
+    rng: random.Random,
+    session: Session | None = None,
 ) -> list[Draw]:
     """Each draw's prompt chosen again, preferring the prompts where the pair's answers differ
-    most and voters tie least (the core's ``prompt_probabilities``), a share kept at random."""
+    most and voters tie least (the core's ``prompt_probabilities``), a share kept at random.
+
+    A session's draws keep to prompts it was not shown (the draws' own prompts excepted)."""
     answered = pool.answered
-    shared = {draw: pool.shared_prompts(draw.first, draw.second) for draw in draws}
+    taken = set() if session is None else session.prompt_ids - {d.prompt_id for d in draws}
+    shared = {
+        draw: [p for p in pool.shared_prompts(draw.first, draw.second) if p not in taken]
+        or [draw.prompt_id]
+        for draw in draws
+    }
 
     def answers(draw: Draw, prompt: int) -> tuple[int, int]:
         x, y = answered[draw.first][prompt], answered[draw.second][prompt]

@@ -30,6 +30,7 @@ from ratings.core.pairing.policies import (
     pair_draw_cached,
     pairing_cache,
     pairs_of,
+    session_balance,
     ucb,
     uniform,
 )
@@ -79,6 +80,7 @@ __all__ = [
     "pairs_of",
     "prompt_probabilities",
     "replay_prompt",
+    "session_balance",
     "ucb",
     "uniform",
     "uniform_equivalent_votes",

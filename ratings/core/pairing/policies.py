@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy.special import expit
 from scipy.stats import norm
 
@@ -95,6 +96,47 @@ def fewest_votes_of(votes: FloatArray) -> FloatArray:
     least = (votes == votes.min()).astype(np.float64)
     out: FloatArray = least / least.sum()
     return out
+
+
+def session_balance(
+    first: IntArray,
+    second: IntArray,
+    appearances: FloatArray,
+    n_served: int,
+    factor: float = 2.0,
+) -> NDArray[np.bool_]:
+    """Which candidate pairs keep one voter's battles spread over the competitors.
+
+    A policy that is right for the ratings can still show one voter the same few models again
+    and again (fewest votes keeps choosing the newest models' pairs). Within a voter's session
+    a competitor may appear in at most ``factor`` times its fair share of the battles, ``2 / n``
+    of them, counting the next one, and at least once: so the first ``n / 2`` battles show
+    ``n`` different competitors. The policy's probabilities are then renormalised over the
+    pairs kept; the stored probability of a drawn pair is that renormalised one, which is the
+    probability it was drawn with, so ``1 / p`` weighting still holds.
+
+    Parameters
+    ----------
+    first, second : array of int, shape (k,)
+        The competitors of each candidate pair, as indices into ``appearances``.
+    appearances : array of float, shape (n,)
+        Battles of this session in which each competitor appeared.
+    n_served : int
+        Battles served in this session so far.
+    factor : float, default 2.0
+        How many fair shares a competitor may take.
+
+    Returns
+    -------
+    array of bool, shape (k,)
+        True where both competitors stay within their limit after one more battle.
+    """
+    n = appearances.shape[0]
+    if n < 2:  # noqa: PLR2004
+        return np.ones(first.shape[0], dtype=np.bool_)
+    limit = max(1.0, factor * (2.0 / n) * (n_served + 1))
+    within = appearances + 1.0 <= limit + 1e-9
+    return np.asarray(within[first] & within[second], dtype=np.bool_)
 
 
 def ci_reduction(state: PairingState) -> FloatArray:
