@@ -8,6 +8,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 
 logger = logging.getLogger(__name__)
 
@@ -24,19 +25,33 @@ def is_database_unavailable(error: BaseException | None) -> bool:
     return isinstance(error, DatabaseError) and isinstance(cause, UNAVAILABLE)
 
 
-def unavailable_response(request: HttpRequest) -> HttpResponse:
-    """A 503 that needs nothing from the database (no template context, no session)."""
+def unavailable_response(request: HttpRequest, message: str | None = None) -> HttpResponse:
+    """A 503 that needs nothing from the database (no template context, no session).
+
+    A page gets the site's styled page: a GET reloads itself after ``Retry-After``; a form that
+    failed (a vote) is offered again with the same fields, so the voter keeps their place and
+    their choice. A vote is recorded at most once, so sending it again is safe.
+    """
     retry = str(settings.ARENA_RETRY_AFTER_SECONDS)
-    message = (
-        "The database is unavailable for a moment; retry shortly. A vote is recorded at most "
-        "once, so retrying it is safe."
+    message = message or (
+        "The database is busy or unavailable for a moment; retry shortly. A vote is recorded "
+        "at most once, so retrying it is safe."
     )
     if request.path.startswith("/api/"):
         response: HttpResponse = JsonResponse(
             {"code": "service_unavailable", "message": message}, status=503
         )
     else:
-        response = HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
+        resend = (
+            [(k, v) for k, values in request.POST.lists() for v in values]
+            if request.method == "POST"
+            else []
+        )
+        body = render_to_string(
+            "503.html",
+            {"message": message, "retry_after": retry, "path": request.path, "resend": resend},
+        )
+        response = HttpResponse(body, status=503)
     response["Retry-After"] = retry
     response["Cache-Control"] = "no-store"
     return response
@@ -61,5 +76,8 @@ class DatabaseUnavailableMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not is_database_unavailable(exception):
             return None
-        logger.warning("database unavailable on %s", request.path, exc_info=exception)
+        # One line, no traceback: this is an expected, transient condition (the stack is in
+        # the DEBUG log for whoever needs it).
+        logger.warning("database unavailable on %s: %s", request.path, exception)
+        logger.debug("database unavailable", exc_info=exception)
         return unavailable_response(request)

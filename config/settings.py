@@ -143,6 +143,21 @@ DATABASES = {
         conn_health_checks=True,
     ),
 }
+#: SQLite is only ever the zero-set-up demo (every deployment runs PostgreSQL): the defaults
+#: that protect a public site from one client (vote caps, page rate limits) are off there.
+DEMO = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+if DEMO:
+    # The demo's SQLite is shared by the votes and the in-process rating jobs. In WAL mode
+    # readers never wait for the writer; IMMEDIATE transactions take the write lock when they
+    # start, so a writer waits its turn (up to the timeout) instead of failing with "database
+    # is locked" when it upgrades a read lock mid-transaction.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env_int("SQLITE_BUSY_TIMEOUT_SECONDS", 30),
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A readiness probe must fail within its timeout, not hang on an unreachable server.
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
@@ -284,11 +299,12 @@ ARENA_NULL_MODEL_SAMPLE = env_int("ARENA_NULL_MODEL_SAMPLE", 40)
 #: Proxies in front of the site whose X-Forwarded-For entries are trusted (0: REMOTE_ADDR only).
 ARENA_TRUSTED_PROXY_COUNT = env_int("ARENA_TRUSTED_PROXY_COUNT", 0)
 #: Crowd votes accepted per browser session (or signed-in user) and per client address, per hour
-#: and per day, across arenas (0: no cap). Judges are limited by their API rate instead.
-ARENA_VOTE_CAP_SESSION_PER_HOUR = env_int("ARENA_VOTE_CAP_SESSION_PER_HOUR", 120)
-ARENA_VOTE_CAP_SESSION_PER_DAY = env_int("ARENA_VOTE_CAP_SESSION_PER_DAY", 600)
-ARENA_VOTE_CAP_ADDRESS_PER_HOUR = env_int("ARENA_VOTE_CAP_ADDRESS_PER_HOUR", 600)
-ARENA_VOTE_CAP_ADDRESS_PER_DAY = env_int("ARENA_VOTE_CAP_ADDRESS_PER_DAY", 3000)
+#: and per day, across arenas (0: no cap). Judges are limited by their API rate instead. The
+#: demo (SQLite: one person trying the site on their own machine) has none by default.
+ARENA_VOTE_CAP_SESSION_PER_HOUR = env_int("ARENA_VOTE_CAP_SESSION_PER_HOUR", 0 if DEMO else 120)
+ARENA_VOTE_CAP_SESSION_PER_DAY = env_int("ARENA_VOTE_CAP_SESSION_PER_DAY", 0 if DEMO else 600)
+ARENA_VOTE_CAP_ADDRESS_PER_HOUR = env_int("ARENA_VOTE_CAP_ADDRESS_PER_HOUR", 0 if DEMO else 600)
+ARENA_VOTE_CAP_ADDRESS_PER_DAY = env_int("ARENA_VOTE_CAP_ADDRESS_PER_DAY", 0 if DEMO else 3000)
 #: Phrases that reveal a competitor when an answer contains them (besides its name and maker).
 ARENA_IDENTITY_PHRASES = env_list(
     "ARENA_IDENTITY_PHRASES",

@@ -18,6 +18,11 @@ class RatingsConfig(AppConfig):
     verbose_name = "Ratings"
 
     def ready(self) -> None:
+        # The services enqueue runs by task name; registering the tasks here makes that name
+        # known in every process, the web's included (in the demo's eager mode the web process
+        # runs them; a worker would also find them by autodiscovery).
+        from leaderboards import tasks  # noqa: F401
+
         if settings.ARENA_INPROCESS_BEAT:
             threading.Thread(target=_inprocess_beat, name="arena-beat", daemon=True).start()
 

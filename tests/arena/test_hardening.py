@@ -189,6 +189,12 @@ def test_database_outage_answers_503_with_retry_after(tmp_path):
                 urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=20)
             assert refused.value.code == 503, (tmp_path / "web.log").read_text()[-2000:]
             assert refused.value.headers["Retry-After"] == "5"
+            body = refused.value.read().decode()
+            if path == "/":  # the site's styled page, which reloads itself, not plain text
+                assert 'class="refused error-page"' in body
+                assert '<meta http-equiv="refresh" content="5">' in body
+                assert 'id="retry" href="/"' in body
+        assert "Traceback" not in (tmp_path / "web.log").read_text()
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -215,3 +221,19 @@ def test_judge_votes_pass_while_the_rate_limit_cache_is_down(
     assert response.status_code == 201
     assert Vote.objects.get().battle_id == battle.pk
     assert "rate-limit cache unavailable" in caplog.text  # the cache was really tried
+
+
+def test_a_vote_refused_for_a_busy_database_is_offered_again_with_its_fields(rf, settings):
+    """The voter keeps their place and choice: the 503 page re-posts the same form."""
+    from arena.middleware import unavailable_response
+
+    settings.ARENA_RETRY_AFTER_SECONDS = 3
+    request = rf.post("/battles/abc123/vote/", {"outcome": "B", "csrfmiddlewaretoken": "tok<en>"})
+    response = unavailable_response(request)
+    body = response.content.decode()
+    assert response.status_code == 503
+    assert response["Retry-After"] == "3"
+    assert '<form method="post" action="/battles/abc123/vote/"' in body
+    assert '<input type="hidden" name="outcome" value="B">' in body
+    assert 'name="csrfmiddlewaretoken" value="tok&lt;en&gt;"' in body  # escaped
+    assert "http-equiv" not in body  # a POST is never re-sent by itself
