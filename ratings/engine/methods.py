@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.linalg import LinAlgWarning
 
 from ratings.core import (
+    AUTO_L2,
     ComparisonGroups,
     Comparisons,
     bootstrap,
@@ -319,11 +322,7 @@ def _bt(
     Votes that fall into groups that never met are fitted group by group (each group's mean at
     the main group's), so that no vote can stop a board.
     """
-    fit = (
-        style_bradley_terry(comparisons, on_disconnected="groups")
-        if style
-        else bradley_terry(comparisons, on_disconnected="groups")
-    )
+    fit = _style_fit(comparisons) if style else bradley_terry(comparisons, on_disconnected="groups")
     anchor = None if options.anchor is None else comparisons.names.index(options.anchor)
     groups = _fitted_groups(fit.names, fit.groups, anchor)
     if groups is not None:
@@ -350,6 +349,23 @@ def _bt(
     state = BradleyTerryState(fit.names, fit.scores, cov.diagonal().copy())
     honest = _honest_ranks(comparisons, fit, cov, groups) | {"groups": groups}
     return (ratings, low, high, params, honest), state
+
+
+def _style_fit(comparisons: Comparisons) -> BradleyTerryResult:
+    """The style-controlled fit; when its maximum-likelihood estimate does not exist (someone
+    won every game, or a style difference that only one pair's votes vary), the fit with the
+    ridge :data:`AUTO_L2`, as ``bt`` does, so that such votes cannot stop the board either."""
+    try:
+        with warnings.catch_warnings():  # an ill-conditioned solve is checked for right below
+            warnings.simplefilter("ignore", LinAlgWarning)
+            fit = style_bradley_terry(comparisons, on_disconnected="groups")
+    except np.linalg.LinAlgError:
+        fit = None
+    if fit is None or not fit.converged or not np.all(np.isfinite(fit.scores)):
+        ridged = style_bradley_terry(comparisons, l2=AUTO_L2)
+        groups = _groups_of_votes(comparisons)
+        fit = dataclasses.replace(ridged, groups=None if groups is None else groups.labels)
+    return fit
 
 
 def _display(
