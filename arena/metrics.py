@@ -1,10 +1,11 @@
 """The counters an operator watches, in Prometheus' text format (prometheus-client).
 
-Web processes count votes; Celery workers time rating jobs. In production there are several of
-each, so every process writes its samples to files in ``PROMETHEUS_MULTIPROC_DIR`` and a scrape
-of any web process sums them all (prometheus-client's multiprocess mode). The directory must be
-emptied before the processes start (``deploy/run.sh`` does it); without the variable, a scrape
-shows only the process that answers it, which is right for the demo's single process alone.
+Web processes count votes; Celery workers time rating jobs and count the failed ones. In
+production there are several of each, so every process writes its samples to files in
+``PROMETHEUS_MULTIPROC_DIR`` and a scrape of any web process sums them all (prometheus-client's
+multiprocess mode). The directory must be emptied before the processes start (``deploy/run.sh``
+does it); without the variable, a scrape shows only the process that answers it, which is right
+for the demo's single process alone.
 
 Queue depth and the age of the newest run are read at scrape time, not counted: they are facts
 about Redis and the database, the same whichever process is asked.
@@ -47,6 +48,12 @@ RATING_JOB_SECONDS = Histogram(
     "Wall time of one rating job in a worker, by method and final status.",
     ["method", "status"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
+)
+RATING_RUNS_FAILED = Counter(
+    "arena_rating_runs_failed",
+    "Rating runs that failed, by method and reason (the error's class): a board that stays "
+    "behind its votes. Alert on any increase; the other boards keep publishing.",
+    ["method", "reason"],
 )
 
 #: Kombu's Redis transport keeps a queue's prioritised messages in lists named queue + SEP + n.

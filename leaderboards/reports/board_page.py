@@ -29,6 +29,7 @@ def board_matrices(run: RatingRun) -> Matrices:
     """Predicted (from the ratings) and observed win rates, and battle counts, per pair."""
     rows = run.result["competitors"] if run.result else []
     names = [row["name"] for row in rows]
+    group = [row.get("group", 0) for row in rows]  # no prediction between groups that never met
     comparisons = selectors.comparisons_for_leaderboard(run.leaderboard, run.watermark)
     position = {name: k for k, name in enumerate(comparisons.names)}
     n = len(names)
@@ -59,7 +60,10 @@ def board_matrices(run: RatingRun) -> Matrices:
         names=names,
         predicted_ci=_predicted_intervals(run, names),
         predicted=[
-            [None if a == b else round(float(predicted[a, b]), 3) for b in range(n)]
+            [
+                None if a == b or group[a] != group[b] else round(float(predicted[a, b]), 3)
+                for b in range(n)
+            ]
             for a in range(n)
         ],
         observed=[
@@ -79,7 +83,7 @@ def _predicted_intervals(run: RatingRun, names: list[str]) -> list[list[str | No
     return [
         [
             None
-            if a == b
+            if a == b or low[at[a]][at[b]] is None  # groups that never met: no prediction
             else f"{round(100 * low[at[a]][at[b]])}–{round(100 * high[at[a]][at[b]])}%"
             for b in names
         ]

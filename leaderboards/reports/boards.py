@@ -59,7 +59,12 @@ def personal_board(
     everyone = selectors.comparisons_for_arena(arena)
     mine = selectors.comparisons_for_arena(arena, voter=voter)
     try:
-        arena_scores = bradley_terry(everyone).scores if everyone.n_comparisons else None
+        # Groups that never met are each centred on their own (ratings.core.groups), so one
+        # uploaded pair that meets only itself does not blank the arena's side of this board.
+        fitted = (
+            bradley_terry(everyone, on_disconnected="groups") if everyone.n_comparisons else None
+        )
+        arena_scores = None if fitted is None else fitted.scores
     except DisconnectedComparisonsError:
         arena_scores = None
     if arena_scores is None:

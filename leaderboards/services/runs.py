@@ -247,7 +247,11 @@ def rating_run_execute(*, run_id: int, task_id: str) -> str:
     job's wall time goes to the operators' histogram under its final status.
     """
     if not rating_run_claim(run_id, task_id):
-        return RatingRun.objects.get(pk=run_id).status
+        status = RatingRun.objects.filter(pk=run_id).values_list("status", flat=True).first()
+        if status is None:  # a newer watermark replaced it while it waited: expected
+            logger.info("rating run %s was superseded by a newer run before it started", run_id)
+            return "superseded"
+        return status
     run = RatingRun.objects.select_related("leaderboard__arena").get(pk=run_id)
     started = time.perf_counter()
     status = _run_finish(run, task_id, started)
@@ -266,6 +270,7 @@ def _run_finish(run: RatingRun, task_id: str, started: float) -> str:
         RatingRun.objects.filter(pk=run_id, task_id=task_id).update(
             status="failed", error=str(error)[:2000], finished_at=timezone.now()
         )
+        _run_failed_alert(run, error)
         return "failed"
     result = output.report
     strengths = pairing_strengths_of(run=run, state=output.state)
@@ -282,6 +287,26 @@ def _run_finish(run: RatingRun, task_id: str, started: float) -> str:
                 pairing_state_publish(run=run, strengths=strengths)
             transaction.on_commit(lambda: publish.snapshot_publish(run_id))
     return "done" if done else RatingRun.objects.get(pk=run_id).status
+
+
+def _run_failed_alert(run: RatingRun, error: Exception) -> None:
+    """Count the failure for the operators' alert and log it once, at ERROR, without a traceback:
+    the votes or options could not be rated, which the message says; the code did not break."""
+    reason = type(error).__name__
+    metrics.RATING_RUNS_FAILED.labels(method=run.method, reason=reason).inc()
+    board = run.leaderboard
+    facts = {
+        "run_id": run.pk,
+        "arena": board.arena.slug,
+        "leaderboard": board.slug,
+        "method": run.method,
+        "watermark": run.watermark,
+        "reason": reason,
+        "error": str(error)[:500],
+    }
+    logger.error(
+        "rating run failed: %s", " ".join(f"{k}={v!r}" for k, v in facts.items()), extra=facts
+    )
 
 
 def run_compute(run: RatingRun) -> engine.MethodOutput:

@@ -4,7 +4,8 @@
 method's typed options (:mod:`ratings.engine.options`) and prints the engine's report: one JSON
 object, ``{"method", "params", "n_votes", "competitors": [...]}``, competitors best first.
 Errors in the input (a bad line, an unknown competitor, a bad option) print one line naming the
-problem and exit with status 2.
+problem and exit with status 2. Votes that fall into groups that never met are rated group by
+group, with one warning line on standard error naming the separate groups.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from ratings.engine import (
     OptionsError,
     VoteSelection,
     rate,
+    separate_groups_warning,
 )
 from ratings.engine.options import DisplayOptions
 from ratings.engine.votefile import VoteFileError, read_comparisons
@@ -182,6 +184,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, OptionsError, VoteFileError, RatingError, OSError) as exc:
         print(f"python -m ratings rate: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
+    warning = separate_groups_warning(report)
+    if warning is not None:
+        print(f"python -m ratings rate: warning: {warning}", file=sys.stderr)
     print(json.dumps(report) if args.json else _table(report))
     return 0
 
@@ -281,7 +286,11 @@ def _read_names(path: Path) -> set[str]:
 
 def _table(report: dict[str, Any]) -> str:
     lines = [f"{report['method']}: {report['n_votes']} votes"]
+    group = 0
     for row in report["competitors"]:
+        if row.get("group", 0) != group:
+            group = row["group"]
+            lines.append(f"  separate group {group} (not comparable with the main group):")
         ci = "" if row["ci_low"] is None else f"  [{row['ci_low']:.1f}, {row['ci_high']:.1f}]"
         lines.append(
             f"{row['rank']:>4} {row['rank_upper']:>4}  {row['rating']:9.2f}{ci}  {row['name']}"

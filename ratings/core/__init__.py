@@ -33,6 +33,7 @@ from ratings.core.equilibrium.nash import NashAverageResult, nash_average
 from ratings.core.equilibrium.ne import equilibrium_ne
 from ratings.core.equilibrium.winprob import WinProbabilities, logit_win_matrix, win_probabilities
 from ratings.core.errors import ConvergenceError, DisconnectedComparisonsError, RatingError
+from ratings.core.groups import ComparisonGroups, comparison_groups
 from ratings.core.headtohead import (
     HeadToHead,
     crowd_judge_disagreements,
@@ -111,6 +112,7 @@ __all__ = [
     "BaselineWinRates",
     "BradleyTerryResult",
     "Burst",
+    "ComparisonGroups",
     "Comparisons",
     "ConvergenceError",
     "DavidsonResult",
@@ -145,6 +147,7 @@ __all__ = [
     "bradley_terry_shrunk",
     "canonical",
     "cohen_kappa",
+    "comparison_groups",
     "components",
     "copy_groups",
     "covariance",

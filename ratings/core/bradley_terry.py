@@ -6,8 +6,10 @@ weight ``w`` counts ``w`` times. Ratings on the Elo display scale are
 ``ELO_PER_LOG_UNIT * s + offset`` (:func:`to_ratings`).
 
 Identification: the scores are centred (mean 0). When the comparison graph is disconnected
-the relative strengths of its parts are undefined and :class:`DisconnectedComparisonsError`
-names the parts. When a group of competitors won (or lost) every game against the rest, the
+the relative strengths of its parts are undefined: :class:`DisconnectedComparisonsError` names
+the parts, or with ``on_disconnected="groups"`` each part is fitted in its own gauge (mean 0,
+see :mod:`ratings.core.groups`) and the result's ``groups`` says which competitor is where.
+When a group of competitors won (or lost) every game against the rest, the
 maximum-likelihood estimate lies at infinity; then, unless told otherwise (``l2`` given),
 the fit adds the small ridge penalty ``AUTO_L2 * sum(s**2) / 2`` (a Gaussian prior of standard
 deviation 1/sqrt(AUTO_L2) log units), so scores stay finite and the rest barely move; the result
@@ -20,6 +22,7 @@ import numpy as np
 import scipy.linalg
 from scipy.special import expit
 
+from ratings.core.groups import ComparisonGroups, comparison_groups
 from ratings.core.pairs import aggregate, components, laplacian, require_connected
 from ratings.core.types import (
     ELO_PER_LOG_UNIT,
@@ -43,6 +46,7 @@ def bradley_terry(
     tol: float = 1e-10,
     max_iter: int = 100,
     init: FloatArray | None = None,
+    on_disconnected: str = "raise",
 ) -> BradleyTerryResult:
     """Fit Bradley–Terry strengths by maximum likelihood (Newton's method on pair totals).
 
@@ -59,16 +63,23 @@ def bradley_terry(
         Largest number of Newton steps.
     init : array of float, optional
         Starting scores (a warm start, as in a bootstrap).
+    on_disconnected : {"raise", "groups"}, default "raise"
+        What a disconnected comparison graph does: raise, or fit each group in its own gauge
+        (each group's mean score 0) and label the groups in the result.
 
     Returns
     -------
     BradleyTerryResult
-        Centred scores, with ``converged`` and the number of steps.
+        Centred scores, with ``converged`` and the number of steps; ``groups`` labels each
+        competitor's group when the graph is disconnected and ``on_disconnected="groups"``.
 
     Raises
     ------
     DisconnectedComparisonsError
-        If the comparison graph is disconnected and no ``l2 > 0`` ties its parts together.
+        If the comparison graph is disconnected, ``on_disconnected`` is "raise" and no
+        ``l2 > 0`` ties its parts together.
+    ValueError
+        If ``on_disconnected`` is neither "raise" nor "groups".
 
     References
     ----------
@@ -77,12 +88,30 @@ def bradley_terry(
     R. A. Bradley and M. E. Terry, Biometrika 39 (1952), doi:10.2307/2334029.
     W.-L. Chiang et al., "Chatbot Arena", 2024, arXiv:2403.04132.
     """
+    if on_disconnected not in {"raise", "groups"}:
+        raise ValueError(f"on_disconnected must be 'raise' or 'groups', not {on_disconnected!r}")
     table = data if isinstance(data, PairCounts) else aggregate(data)
     games, points = table.totals()
-    penalty = _choose_l2(table, games, points, l2)
+    groups = None
+    if on_disconnected == "groups":
+        played = games > 0
+        found = comparison_groups(
+            table.names, table.pair_i[played], table.pair_j[played], games[played]
+        )
+        groups = None if found.connected else found
+    penalty = _choose_l2(table, games, points, l2, groups=groups)
     i, j = table.pair_i, table.pair_j
     scores, n_iter, converged = _newton(
-        table.n_items, i, j, games, points, l2=penalty, tol=tol, max_iter=max_iter, init=init
+        table.n_items,
+        i,
+        j,
+        games,
+        points,
+        l2=penalty,
+        tol=tol,
+        max_iter=max_iter,
+        init=init,
+        groups=groups,
     )
     return BradleyTerryResult(
         names=table.names,
@@ -91,21 +120,33 @@ def bradley_terry(
         converged=converged,
         l2=penalty,
         log_likelihood=_log_likelihood(scores, i, j, games, points, l2=penalty),
+        groups=None if groups is None else groups.labels,
     )
 
 
-def _choose_l2(table: PairCounts, games: FloatArray, points: FloatArray, l2: float | None) -> float:
+def _choose_l2(
+    table: PairCounts,
+    games: FloatArray,
+    points: FloatArray,
+    l2: float | None,
+    *,
+    groups: ComparisonGroups | None = None,
+) -> float:
+    """The ridge to use: ``l2`` if positive; else 0, or :data:`AUTO_L2` when some group of
+    competitors won (or lost) every game against the rest of its part of the graph."""
     played = games > 0
     i, j = table.pair_i[played], table.pair_j[played]
     if l2 is not None and l2 > 0:
         return float(l2)
-    require_connected(table.names, i, j)
+    if groups is None:
+        require_connected(table.names, i, j)
     if l2 is not None:
         return 0.0
     strong = components(
         table.n_items, i, j, strong=True, points=(points[played], games[played] - points[played])
     )
-    return AUTO_L2 if strong.max(initial=0) > 0 else 0.0
+    n_parts = 1 if groups is None else groups.n_groups
+    return AUTO_L2 if strong.max(initial=0) + 1 > n_parts else 0.0
 
 
 def _log_likelihood(
@@ -126,19 +167,23 @@ def _newton(
     tol: float,
     max_iter: int,
     init: FloatArray | None,
+    groups: ComparisonGroups | None = None,
 ) -> tuple[FloatArray, int, bool]:
-    """Newton ascent on distinct pairs; the all-ones direction is fixed by a rank-one term.
+    """Newton ascent on distinct pairs; the all-ones direction is fixed by a rank-one term
+    (one per group of a disconnected graph: the groups' projector).
 
     Steps longer than ``_TRUST`` log units are halved until the log-likelihood does not fall;
     shorter ones are in the region of quadratic convergence and are taken whole.
     """
-    s = np.zeros(n) if init is None else np.array(init, dtype=np.float64) - np.mean(init)
+    centre = (lambda x: x - np.mean(x)) if groups is None else groups.centre
+    gauge = 1.0 / n if groups is None else groups.projector()
+    s = np.zeros(n) if init is None else centre(np.array(init, dtype=np.float64))
     for step_no in range(1, max_iter + 1):
         p = expit(s[i] - s[j])
         residual = points - games * p
         grad = np.bincount(i, residual, n) - np.bincount(j, residual, n) - l2 * s
         hess = laplacian(n, i, j, games * p * (1.0 - p))
-        hess += np.eye(n) * l2 + (1.0 / n if l2 == 0 else 0.0)
+        hess += np.eye(n) * l2 + (gauge if l2 == 0 else 0.0)
         step = scipy.linalg.solve(hess, grad, assume_a="pos", check_finite=False)
         size = float(np.max(np.abs(step)))
         if size > _TRUST:
@@ -146,8 +191,8 @@ def _newton(
             size = float(np.max(np.abs(step)))
         s = s + step
         if size < tol:
-            return s - np.mean(s), step_no, True
-    return s - np.mean(s), max_iter, False
+            return centre(s), step_no, True
+    return centre(s), max_iter, False
 
 
 def _backtrack(

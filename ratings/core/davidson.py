@@ -16,6 +16,7 @@ import scipy.linalg
 from scipy.stats import norm
 
 from ratings.core.errors import ConvergenceError
+from ratings.core.groups import ComparisonGroups, comparison_groups
 from ratings.core.pairs import require_connected
 from ratings.core.types import Comparisons, FloatArray, IntArray, Outcome
 
@@ -26,7 +27,9 @@ _MIN_STEP = 1e-8
 class DavidsonResult:
     """Centred log-strengths ``scores``, the tie parameter ``nu`` and the fit's diagnostics.
 
-    ``nu`` reads as: two equal competitors tie with probability ``nu / (2 + nu)``.
+    ``nu`` reads as: two equal competitors tie with probability ``nu / (2 + nu)``. ``groups``
+    labels each competitor's group (0 the main one) when the graph was disconnected and fitted
+    by groups; each group's scores are then centred on their own.
     """
 
     names: tuple[str, ...]
@@ -35,6 +38,7 @@ class DavidsonResult:
     log_likelihood: float
     n_iter: int
     converged: bool
+    groups: IntArray | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +79,11 @@ def _log_likelihood(theta: FloatArray, p: _Pairs) -> float:
     return float(np.sum((p.wins_i - p.wins_j) * d / 2 + p.ties * lam - n * log_q))
 
 
-def _gradient_hessian(theta: FloatArray, p: _Pairs, n_items: int) -> tuple[FloatArray, FloatArray]:
-    """Gradient and Hessian of the negative log-likelihood (plus ``n·mean(s)²/2`` for the gauge)."""
+def _gradient_hessian(
+    theta: FloatArray, p: _Pairs, n_items: int, groups: ComparisonGroups | None = None
+) -> tuple[FloatArray, FloatArray]:
+    """Gradient and Hessian of the negative log-likelihood (plus ``n·mean(s)²/2`` for the gauge,
+    summed over the groups when fitted by groups)."""
     s, lam = theta[:-1], theta[-1]
     d = s[p.i] - s[p.j]
     q = 2 * np.cosh(d / 2) + np.exp(lam)
@@ -100,9 +107,12 @@ def _gradient_hessian(theta: FloatArray, p: _Pairs, n_items: int) -> tuple[Float
         np.add.at(hess[:-1, -1], k, sign * h_dl)
     hess[-1, :-1] = hess[:-1, -1]
     hess[-1, -1] = h_ll
-    mean = s.mean()
-    grad[:-1] += mean
-    hess[:-1, :-1] += 1.0 / n_items
+    if groups is None:
+        grad[:-1] += s.mean()
+        hess[:-1, :-1] += 1.0 / n_items
+    else:
+        grad[:-1] += s - groups.centre(s)
+        hess[:-1, :-1] += groups.projector()
     return grad, hess
 
 
@@ -112,6 +122,7 @@ def davidson(
     both_bad: str = "tie",
     tol: float = 1e-10,
     max_iter: int = 100,
+    on_disconnected: str = "raise",
 ) -> DavidsonResult:
     """Fit the Davidson tie model by maximum likelihood.
 
@@ -125,6 +136,9 @@ def davidson(
         Stop when the largest Newton step is below this.
     max_iter : int, default 100
         Largest number of Newton steps.
+    on_disconnected : {"raise", "groups"}, default "raise"
+        What comparisons that fall into groups that never met do: raise, or fit every group in
+        its own gauge (mean 0) with ``nu`` shared, labelling the groups in the result.
 
     Returns
     -------
@@ -134,7 +148,7 @@ def davidson(
     Raises
     ------
     DisconnectedComparisonsError
-        If the comparisons fall into groups that never met.
+        If the comparisons fall into groups that never met and ``on_disconnected`` is "raise".
     ConvergenceError
         If there are no ties (``nu`` → 0) or no decisive verdicts (strengths undefined), or
         Newton's method does not converge.
@@ -146,16 +160,24 @@ def davidson(
     """
     if both_bad not in {"tie", "drop"}:
         raise ValueError(f"both_bad must be 'tie' or 'drop', not {both_bad!r}")
+    if on_disconnected not in {"raise", "groups"}:
+        raise ValueError(f"on_disconnected must be 'raise' or 'groups', not {on_disconnected!r}")
     pairs = _pairs(comparisons, both_bad=both_bad)
     n = comparisons.n_items
-    require_connected(comparisons.names, pairs.i, pairs.j)
+    groups = None
+    if on_disconnected == "raise":
+        require_connected(comparisons.names, pairs.i, pairs.j)
+    else:
+        met = pairs.wins_i + pairs.wins_j + pairs.ties > 0
+        found = comparison_groups(comparisons.names, pairs.i[met], pairs.j[met])
+        groups = None if found.connected else found
     if pairs.ties.sum() == 0 or (pairs.wins_i + pairs.wins_j).sum() == 0:
         raise ConvergenceError("the Davidson model needs both ties and decisive verdicts")
     theta = np.zeros(n + 1)
     theta[-1] = np.log(2 * pairs.ties.sum() / (pairs.wins_i + pairs.wins_j).sum())
     value = _log_likelihood(theta, pairs)
     for step_count in range(1, max_iter + 1):
-        grad, hess = _gradient_hessian(theta, pairs, n)
+        grad, hess = _gradient_hessian(theta, pairs, n, groups)
         step = scipy.linalg.solve(hess, grad, assume_a="pos", check_finite=False)
         scale = 1.0
         while scale > _MIN_STEP:  # backtracking: the likelihood must not fall
@@ -166,13 +188,15 @@ def davidson(
             scale /= 2
         theta, value = candidate, new
         if np.max(np.abs(scale * step)) < tol:
+            s = theta[:-1]
             return DavidsonResult(
                 names=comparisons.names,
-                scores=theta[:-1] - theta[:-1].mean(),
+                scores=s - s.mean() if groups is None else groups.centre(s),
                 nu=float(np.exp(theta[-1])),
                 log_likelihood=value,
                 n_iter=step_count,
                 converged=True,
+                groups=None if groups is None else groups.labels,
             )
     raise ConvergenceError(f"Davidson fit did not converge in {max_iter} Newton steps")
 
@@ -188,8 +212,10 @@ def davidson_intervals(
     if not 0.0 < level < 1.0:
         raise ValueError("need 0 < level < 1")
     n = comparisons.n_items
+    groups = None if fit.groups is None else ComparisonGroups(fit.names, fit.groups)
     theta = np.append(fit.scores, np.log(fit.nu))
-    _, hess = _gradient_hessian(theta, _pairs(comparisons, both_bad=both_bad), n)
-    cov = scipy.linalg.inv(hess)[:-1, :-1] - 1.0 / n
+    _, hess = _gradient_hessian(theta, _pairs(comparisons, both_bad=both_bad), n, groups)
+    gauge = 1.0 / n if groups is None else groups.projector()
+    cov = scipy.linalg.inv(hess)[:-1, :-1] - gauge
     half = float(norm.ppf(0.5 + level / 2.0)) * np.sqrt(np.maximum(np.diag(cov), 0.0))
     return fit.scores - half, fit.scores + half

@@ -20,6 +20,7 @@ from scipy.stats import norm
 
 from ratings.core.bradley_terry import AUTO_L2, _choose_l2, _newton, bradley_terry
 from ratings.core.errors import DisconnectedComparisonsError
+from ratings.core.groups import ComparisonGroups
 from ratings.core.pairs import aggregate, laplacian
 from ratings.core.types import (
     BradleyTerryResult,
@@ -82,7 +83,8 @@ def bootstrap(
     ValueError
         If ``n_resamples`` < 1 or ``level`` is not in (0, 1).
     DisconnectedComparisonsError
-        From the point fit, if the comparison graph is disconnected.
+        From the point fit, if the comparison graph is disconnected (unless ``point`` was
+        fitted by groups: each replicate is then centred group by group).
 
     References
     ----------
@@ -99,18 +101,19 @@ def bootstrap(
     share = table.cell_count / table.cell_count.sum()
     streams = gen.spawn(n_resamples)
     factor = _point_hessian_factor(table, fit)
+    groups = _groups_of(fit)
 
     def replicate(r: int) -> FloatArray:
         counts = streams[r].multinomial(n_total, share).astype(np.float64)
         scores = _chord(table, counts, fit, factor)
-        return _gauge(_refit(table, counts, fit) if scores is None else scores, anchor)
+        return _gauge(_refit(table, counts, fit) if scores is None else scores, anchor, groups)
 
     workers = max(1, min(n_threads or os.cpu_count() or 1, n_resamples))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         samples = np.array(list(pool.map(replicate, range(n_resamples))))
     tail = 100.0 * (1.0 - level) / 2.0
     low, high = np.percentile(samples, [tail, 100.0 - tail], axis=0)
-    centre = _gauge(fit.scores, anchor)
+    centre = _gauge(fit.scores, anchor, groups)
     return Intervals(
         names=table.names,
         low=np.minimum(low, centre),
@@ -129,7 +132,7 @@ def _point_hessian_factor(table: PairCounts, fit: BradleyTerryResult) -> tuple[F
     games, _ = table.totals()
     prob = expit(s[table.pair_i] - s[table.pair_j])
     hess = laplacian(n, table.pair_i, table.pair_j, games * prob * (1.0 - prob))
-    hess += fit.l2 * np.eye(n) + (1.0 / n if fit.l2 == 0 else 0.0)
+    hess += fit.l2 * np.eye(n) + _gauge_term(fit)
     factor: tuple[FloatArray, bool] = scipy.linalg.cho_factor(hess, check_finite=False)
     return factor
 
@@ -155,7 +158,7 @@ def _chord(
         if not np.isfinite(size):
             return None
         if size < _CHORD_TOL:
-            return s - np.mean(s)
+            return _gauge(s, None, _groups_of(fit))
     return None
 
 
@@ -176,9 +179,28 @@ def _refit(table: PairCounts, counts: FloatArray, fit: BradleyTerryResult) -> Fl
     return _newton(table.n_items, i, j, g, p, l2=l2, tol=1e-9, max_iter=100, init=fit.scores)[0]
 
 
-def _gauge(scores: FloatArray, anchor: int | None) -> FloatArray:
+def _gauge(
+    scores: FloatArray, anchor: int | None, groups: ComparisonGroups | None = None
+) -> FloatArray:
+    """Scores centred (each group on its own when the fit was by groups), or relative to the
+    anchor: every group then keeps its mean at the anchor group's mean."""
+    if groups is not None:
+        scores = groups.centre(scores)
     out: FloatArray = scores - (np.mean(scores) if anchor is None else scores[anchor])
     return out
+
+
+def _groups_of(fit: BradleyTerryResult) -> ComparisonGroups | None:
+    return None if fit.groups is None else ComparisonGroups(fit.names, fit.groups)
+
+
+def _gauge_term(fit: BradleyTerryResult) -> FloatArray | float:
+    """What fixes the Hessian's null directions when no ridge does: ``1/n`` on every entry
+    (the all-ones direction), or the groups' projector for a fit by groups."""
+    if fit.l2 != 0:
+        return 0.0
+    groups = _groups_of(fit)
+    return 1.0 / len(fit.names) if groups is None else groups.projector()
 
 
 def covariance(
@@ -190,7 +212,8 @@ def covariance(
     the robust ``H⁺ G H⁺`` with ``G`` the empirical covariance of the per-verdict score
     contributions, which stays valid when ties or weights make the model misspecified (as
     arena-rank's default intervals). ``H⁺`` is the pseudo-inverse on the centred subspace
-    (the inverse of ``H + l2 I`` when a ridge was used).
+    (each group centred on its own for a fit by groups, whose groups are then uncorrelated;
+    the inverse of ``H + l2 I`` when a ridge was used).
 
     Parameters
     ----------
@@ -223,7 +246,7 @@ def covariance(
     games, _ = table.totals()
     prob = expit(s[table.pair_i] - s[table.pair_j])
     hess = laplacian(n, table.pair_i, table.pair_j, games * prob * (1.0 - prob))
-    rank_one = np.full((n, n), 1.0 / n) if fit.l2 == 0 else np.zeros((n, n))
+    rank_one = np.zeros((n, n)) + _gauge_term(fit)
     inv = scipy.linalg.inv(hess + fit.l2 * np.eye(n) + rank_one) - rank_one
     if kind == "fisher":
         return np.asarray(inv)
@@ -279,7 +302,7 @@ def normal_intervals(
     if anchor is not None:
         var = var + cov[anchor, anchor] - 2.0 * cov[:, anchor]
     half = float(norm.ppf(0.5 + level / 2.0)) * np.sqrt(np.maximum(var, 0.0))
-    centre = _gauge(fit.scores, anchor)
+    centre = _gauge(fit.scores, anchor, _groups_of(fit))
     return Intervals(
         names=fit.names,
         low=centre - half,

@@ -15,6 +15,7 @@ import scipy.linalg
 from scipy.special import expit
 from scipy.stats import norm
 
+from ratings.core.groups import ComparisonGroups, comparison_groups
 from ratings.core.pairs import require_connected
 from ratings.core.types import BradleyTerryResult, Comparisons, FloatArray, Intervals
 
@@ -63,6 +64,7 @@ def style_bradley_terry(
     l2: float = 0.0,
     tol: float = 1e-10,
     max_iter: int = 100,
+    on_disconnected: str = "raise",
 ) -> BradleyTerryResult:
     """Fit Bradley–Terry strengths and style coefficients together by maximum likelihood.
 
@@ -78,6 +80,9 @@ def style_bradley_terry(
         Stop when the largest Newton step is below this.
     max_iter : int, default 100
         Largest number of Newton steps.
+    on_disconnected : {"raise", "groups"}, default "raise"
+        What a disconnected graph does with ``l2`` 0: raise, or fit every group in its own
+        gauge (mean 0) with the coefficients shared, labelling the groups in the result.
 
     Returns
     -------
@@ -87,7 +92,7 @@ def style_bradley_terry(
     Raises
     ------
     DisconnectedComparisonsError
-        If the comparison graph is disconnected and ``l2`` is 0.
+        If the comparison graph is disconnected, ``l2`` is 0 and ``on_disconnected`` "raise".
     ValueError
         If there are no features.
 
@@ -102,13 +107,14 @@ def style_bradley_terry(
     keep = comparisons.a != comparisons.b
     c, z = comparisons.subset(keep), z[keep]
     n, m = c.n_items, z.shape[1]
-    if l2 == 0:
-        require_connected(c.names, c.a, c.b)
+    groups = _groups(c, l2=l2, on_disconnected=on_disconnected)
     active = z.std(axis=0) > 0 if z.shape[0] else np.zeros(m, dtype=bool)
-    theta, n_iter, converged = _newton(c, z[:, active], l2=l2, tol=tol, max_iter=max_iter)
+    theta, n_iter, converged = _newton(
+        c, z[:, active], l2=l2, tol=tol, max_iter=max_iter, groups=groups
+    )
     beta = np.zeros(m)
     beta[active] = theta[n:]
-    scores = theta[:n] - np.mean(theta[:n])
+    scores = theta[:n] - np.mean(theta[:n]) if groups is None else groups.centre(theta[:n])
     return BradleyTerryResult(
         names=c.names,
         scores=scores,
@@ -118,7 +124,22 @@ def style_bradley_terry(
         log_likelihood=_log_likelihood(theta, c, z[:, active], l2=l2),
         coefficients=beta,
         feature_names=c.feature_names or tuple(f"x{k}" for k in range(m)),
+        groups=None if groups is None else groups.labels,
     )
+
+
+def _groups(c: Comparisons, *, l2: float, on_disconnected: str) -> ComparisonGroups | None:
+    """The groups of a disconnected graph fitted by groups (None when connected or ridged)."""
+    if on_disconnected not in {"raise", "groups"}:
+        raise ValueError(f"on_disconnected must be 'raise' or 'groups', not {on_disconnected!r}")
+    if l2 != 0:
+        return None
+    if on_disconnected == "raise":
+        require_connected(c.names, c.a, c.b)
+        return None
+    met = c.weight > 0
+    found = comparison_groups(c.names, c.a[met], c.b[met], c.weight[met])
+    return None if found.connected else found
 
 
 def _log_likelihood(theta: FloatArray, c: Comparisons, z: FloatArray, *, l2: float) -> float:
@@ -130,9 +151,16 @@ def _log_likelihood(theta: FloatArray, c: Comparisons, z: FloatArray, *, l2: flo
 
 
 def _newton(
-    c: Comparisons, z: FloatArray, *, l2: float, tol: float, max_iter: int
+    c: Comparisons,
+    z: FloatArray,
+    *,
+    l2: float,
+    tol: float,
+    max_iter: int,
+    groups: ComparisonGroups | None = None,
 ) -> tuple[FloatArray, int, bool]:
-    """Newton ascent over (strengths, coefficients); a rank-one term fixes the mean strength."""
+    """Newton ascent over (strengths, coefficients); a rank-one term fixes the mean strength
+    (the groups' projector, one such term per group, when fitted by groups)."""
     n, m = c.n_items, z.shape[1]
     theta = np.zeros(n + m)
     points, w = c.score_a(), c.weight
@@ -146,7 +174,7 @@ def _newton(
             - l2 * theta
         )
         hess = _hessian(c, z, w * prob * (1.0 - prob))
-        hess[:n, :n] += 1.0 / n if l2 == 0 else 0.0
+        hess[:n, :n] += _gauge_term(n, l2, groups)
         hess += l2 * np.eye(n + m)
         step = scipy.linalg.solve(hess, grad, assume_a="pos", check_finite=False)
         if np.max(np.abs(step)) > _TRUST:
@@ -155,6 +183,13 @@ def _newton(
         if np.max(np.abs(step)) < tol:
             return theta, step_no, True
     return theta, max_iter, False
+
+
+def _gauge_term(n: int, l2: float, groups: ComparisonGroups | None) -> FloatArray | float:
+    """``1/n`` (the all-ones direction) or the groups' projector; nothing under a ridge."""
+    if l2 != 0:
+        return 0.0
+    return 1.0 / n if groups is None else groups.projector()
 
 
 def _hessian(c: Comparisons, z: FloatArray, h: FloatArray) -> FloatArray:
@@ -241,7 +276,8 @@ def style_intervals(
     n = c.n_items
     prob = expit(fit.scores[c.a] - fit.scores[c.b] + z @ fit.coefficients[active])
     ridge = np.zeros((n + z.shape[1], n + z.shape[1]))
-    ridge[:n, :n] = 1.0 / n if fit.l2 == 0 else 0.0
+    groups = None if fit.groups is None else ComparisonGroups(fit.names, fit.groups)
+    ridge[:n, :n] = _gauge_term(n, fit.l2, groups)
     hess = _hessian(c, z, c.weight * prob * (1.0 - prob)) + ridge + fit.l2 * np.eye(len(ridge))
     inv = scipy.linalg.inv(hess) - ridge
     if kind == "sandwich":
@@ -251,7 +287,8 @@ def style_intervals(
     if anchor is not None:
         var = var + cov[anchor, anchor] - 2.0 * cov[:, anchor]
     half = float(norm.ppf(0.5 + level / 2.0)) * np.sqrt(np.maximum(var, 0.0))
-    centre = fit.scores - (np.mean(fit.scores) if anchor is None else fit.scores[anchor])
+    scores = fit.scores if groups is None else groups.centre(fit.scores)
+    centre = scores - (np.mean(scores) if anchor is None else scores[anchor])
     return Intervals(
         names=fit.names,
         low=centre - half,

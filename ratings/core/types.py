@@ -263,7 +263,10 @@ class BradleyTerryResult:
 
     ``l2`` is the ridge penalty actually used (0 for the plain maximum-likelihood estimate).
     ``coefficients`` holds style (covariate) coefficients when the model had any, in log units
-    per standard deviation of each feature, named by ``feature_names``.
+    per standard deviation of each feature, named by ``feature_names``. ``groups`` is set when
+    the comparison graph was disconnected and fitted by groups (``on_disconnected="groups"``):
+    each competitor's group, 0 for the main one (:mod:`ratings.core.groups`); each group's
+    scores are then centred on their own.
     """
 
     names: tuple[str, ...]
@@ -274,6 +277,7 @@ class BradleyTerryResult:
     log_likelihood: float = float("nan")
     coefficients: FloatArray | None = None
     feature_names: tuple[str, ...] = ()
+    groups: IntArray | None = None
 
 
 @dataclass(frozen=True, slots=True)

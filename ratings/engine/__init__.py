@@ -13,6 +13,7 @@ from ratings.engine.methods import (
     method_options,
     rate,
     rate_with_state,
+    separate_groups_warning,
 )
 from ratings.engine.options import (
     BradleyTerryOptions,
@@ -46,4 +47,5 @@ __all__ = [
     "options_to_json",
     "rate",
     "rate_with_state",
+    "separate_groups_warning",
 ]

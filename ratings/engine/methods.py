@@ -8,17 +8,23 @@ for the same votes.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.linalg import LinAlgWarning
 
 from ratings.core import (
+    AUTO_L2,
+    ComparisonGroups,
     Comparisons,
     bootstrap,
     bradley_terry,
+    comparison_groups,
     covariance,
     davidson,
     davidson_intervals,
@@ -30,6 +36,7 @@ from ratings.core import (
     style_intervals,
     to_ratings,
 )
+from ratings.core.intervals import rank_intervals
 from ratings.core.separation import (
     leader_group,
     simultaneous_intervals,
@@ -37,7 +44,7 @@ from ratings.core.separation import (
     votes_to_separate,
     win_probability_intervals,
 )
-from ratings.core.types import BradleyTerryResult, FloatArray, Intervals
+from ratings.core.types import BradleyTerryResult, FloatArray, Intervals, RankIntervals
 from ratings.engine import equilibrium
 from ratings.engine.options import (
     BradleyTerryOptions,
@@ -148,8 +155,14 @@ def _core_report(
     rated: Rated,
 ) -> dict[str, Any]:
     """The report of the four core methods: rows with outcome rates, rank intervals and the
-    predicted win rate against ``win_rate_vs`` when asked for."""
+    predicted win rate against ``win_rate_vs`` when asked for.
+
+    When the votes form groups that never met (``extra["groups"]``, else found here), the rows
+    come group by group, main group first, each ranked within its group and labelled with
+    ``group``; ``separate_groups`` names the others (:func:`separate_groups_warning`).
+    """
     ratings, low, high, params, extra = rated
+    groups = extra.pop("groups", None) or _groups_of_votes(comparisons)
     bootstrap_rounds = getattr(options, "bootstrap", 0)
     params.update(
         {
@@ -160,13 +173,10 @@ def _core_report(
             "competitors": selection.competitors,
         }
     )
-    rows = competitor_rows(
-        comparisons.names,
-        ratings,
-        ci_low=low,
-        ci_high=high,
-        n_votes=votes_per_competitor(comparisons.n_items, comparisons.a, comparisons.b),
-    )
+    n_votes = votes_per_competitor(comparisons.n_items, comparisons.a, comparisons.b)
+    rows = _grouped_rows(comparisons.names, ratings, low, high, n_votes=n_votes, groups=groups)
+    if groups is not None:
+        extra["separate_groups"] = _separate_groups(groups, n_votes)
     ties, both_bad = outcome_rates(
         comparisons.n_items, comparisons.a, comparisons.b, comparisons.outcome, comparisons.weight
     )
@@ -185,6 +195,75 @@ def _core_report(
         for row in rows:
             row["win_rate_vs"] = 100.0 * float(column[comparisons.names.index(row["name"])])
     return rating_report(method, params, comparisons.n_comparisons, rows, **extra)
+
+
+def _groups_of_votes(comparisons: Comparisons) -> ComparisonGroups | None:
+    """The groups of competitors that never met, when there is more than one."""
+    met = (comparisons.a != comparisons.b) & (comparisons.weight > 0)
+    found = comparison_groups(
+        comparisons.names, comparisons.a[met], comparisons.b[met], comparisons.weight[met]
+    )
+    return None if found.connected else found
+
+
+def _fitted_groups(
+    names: tuple[str, ...], labels: Any, anchor: int | None
+) -> ComparisonGroups | None:
+    """A fit's groups, with the anchor's group as the main one when there is an anchor."""
+    if labels is None:
+        return None
+    groups = ComparisonGroups(names, labels)
+    return groups if anchor is None else groups.with_main(anchor)
+
+
+def _grouped_rows(
+    names: tuple[str, ...],
+    ratings: FloatArray,
+    low: FloatArray | None,
+    high: FloatArray | None,
+    *,
+    n_votes: FloatArray,
+    groups: ComparisonGroups | None,
+) -> list[dict[str, Any]]:
+    """The rows, best first; by groups, main group first, each ranked within its group."""
+    if groups is None:
+        return competitor_rows(names, ratings, ci_low=low, ci_high=high, n_votes=n_votes)
+    rows: list[dict[str, Any]] = []
+    for g in range(groups.n_groups):
+        k = groups.members(g)
+        part = competitor_rows(
+            [names[m] for m in k],
+            ratings[k],
+            ci_low=None if low is None else low[k],
+            ci_high=None if high is None else high[k],
+            n_votes=n_votes[k],
+        )
+        rows.extend(row | {"group": g} for row in part)
+    return rows
+
+
+def _separate_groups(groups: ComparisonGroups, n_votes: FloatArray) -> list[dict[str, Any]]:
+    return [
+        {
+            "group": g,
+            "competitors": [groups.names[k] for k in groups.members(g)],
+            "n_votes": round(float(n_votes[groups.members(g)].sum()) / 2),
+        }
+        for g in range(1, groups.n_groups)
+    ]
+
+
+def separate_groups_warning(report: Mapping[str, Any]) -> str | None:
+    """One line saying which competitors never met the main group, or None when all did."""
+    separate = report.get("separate_groups")
+    if not separate:
+        return None
+    listed = "; ".join(", ".join(group["competitors"]) for group in separate)
+    return (
+        f"the votes form {len(separate) + 1} groups that never met, directly or through others; "
+        f"ratings in a separate group ({listed}) are placed on the main group's average and "
+        "cannot be compared with the main group"
+    )
 
 
 def _rate_elo(
@@ -238,9 +317,16 @@ def _rate_style_bt(
 def _bt(
     comparisons: Comparisons, options: BradleyTerryOptions, *, style: bool
 ) -> tuple[Rated, BradleyTerryState | None]:
-    """The fit on the display scale; without style control also the fit's state for pairing."""
-    fit = style_bradley_terry(comparisons) if style else bradley_terry(comparisons)
+    """The fit on the display scale; without style control also the fit's state for pairing.
+
+    Votes that fall into groups that never met are fitted group by group (each group's mean at
+    the main group's), so that no vote can stop a board.
+    """
+    fit = _style_fit(comparisons) if style else bradley_terry(comparisons, on_disconnected="groups")
     anchor = None if options.anchor is None else comparisons.names.index(options.anchor)
+    groups = _fitted_groups(fit.names, fit.groups, anchor)
+    if groups is not None:
+        fit = dataclasses.replace(fit, groups=groups.labels)
     ratings, rating, per_unit = _display(fit.scores, options, anchor)
     ci = _bt_intervals(comparisons, fit, options, anchor=anchor, style=style)
     low = high = None
@@ -253,7 +339,7 @@ def _bt(
         "ci": ci.method if ci is not None else None,
     }
     if style:
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = {"groups": groups}
         if fit.coefficients is not None:
             extra["style_coefficients"] = dict(
                 zip(fit.feature_names, map(float, fit.coefficients), strict=True)
@@ -261,7 +347,25 @@ def _bt(
         return (ratings, low, high, params, extra), None
     cov = covariance(comparisons, fit)
     state = BradleyTerryState(fit.names, fit.scores, cov.diagonal().copy())
-    return (ratings, low, high, params, _honest_ranks(comparisons, fit, cov)), state
+    honest = _honest_ranks(comparisons, fit, cov, groups) | {"groups": groups}
+    return (ratings, low, high, params, honest), state
+
+
+def _style_fit(comparisons: Comparisons) -> BradleyTerryResult:
+    """The style-controlled fit; when its maximum-likelihood estimate does not exist (someone
+    won every game, or a style difference that only one pair's votes vary), the fit with the
+    ridge :data:`AUTO_L2`, as ``bt`` does, so that such votes cannot stop the board either."""
+    try:
+        with warnings.catch_warnings():  # an ill-conditioned solve is checked for right below
+            warnings.simplefilter("ignore", LinAlgWarning)
+            fit = style_bradley_terry(comparisons, on_disconnected="groups")
+    except np.linalg.LinAlgError:
+        fit = None
+    if fit is None or not fit.converged or not np.all(np.isfinite(fit.scores)):
+        ridged = style_bradley_terry(comparisons, l2=AUTO_L2)
+        groups = _groups_of_votes(comparisons)
+        fit = dataclasses.replace(ridged, groups=None if groups is None else groups.labels)
+    return fit
 
 
 def _display(
@@ -289,33 +393,64 @@ def _display_params(
 
 
 def _honest_ranks(
-    comparisons: Comparisons, fit: BradleyTerryResult, cov: FloatArray
+    comparisons: Comparisons,
+    fit: BradleyTerryResult,
+    cov: FloatArray,
+    groups: ComparisonGroups | None = None,
 ) -> dict[str, Any]:
     """Simultaneous rank intervals, the leader's group and the votes that would split neighbours.
 
     From the sandwich covariance whatever the displayed intervals, so that they do not depend on
-    the bootstrap's seed.
+    the bootstrap's seed. With groups that never met, ranks and neighbours are taken within each
+    group, the leader's group in the main one, and no win probability is given across groups.
     """
-    ranks = simultaneous_ranks(simultaneous_intervals(comparisons, fit, cov=cov))
+    if groups is None:
+        ranks = simultaneous_ranks(simultaneous_intervals(comparisons, fit, cov=cov))
+        separation = votes_to_separate(fit, cov, comparisons.n_comparisons)
+        leaders = leader_group(ranks)
+    else:
+        ranks, separation, leaders = _ranks_by_group(comparisons, fit, cov, groups)
     wins = win_probability_intervals(fit, cov)
+    low, high = np.round(wins.low, 4), np.round(wins.high, 4)
+    if groups is not None:
+        across = groups.labels[:, None] != groups.labels[None, :]
+        low, high = np.where(across, np.nan, low), np.where(across, np.nan, high)
     return {
         "win_probability_intervals": {
             "names": list(fit.names),
-            "low": np.round(wins.low, 4).tolist(),
-            "high": np.round(wins.high, 4).tolist(),
+            "low": [[None if np.isnan(x) else float(x) for x in row] for row in low],
+            "high": [[None if np.isnan(x) else float(x) for x in row] for row in high],
         },
         "rank_intervals": {
             name: (int(best), int(worst))
             for name, best, worst in zip(ranks.names, ranks.upper, ranks.lower, strict=True)
         },
-        "leader_group": sorted(
-            leader_group(ranks), key=lambda name: -fit.scores[fit.names.index(name)]
-        ),
-        "separation": [
-            {"a": a, "b": b, "more_votes": more}
-            for a, b, more in votes_to_separate(fit, cov, comparisons.n_comparisons)
-        ],
+        "leader_group": sorted(leaders, key=lambda name: -fit.scores[fit.names.index(name)]),
+        "separation": [{"a": a, "b": b, "more_votes": more} for a, b, more in separation],
     }
+
+
+def _ranks_by_group(
+    comparisons: Comparisons,
+    fit: BradleyTerryResult,
+    cov: FloatArray,
+    groups: ComparisonGroups,
+) -> tuple[RankIntervals, list[tuple[str, str, int | None]], tuple[str, ...]]:
+    """Rank intervals, neighbours and the leader's group, each group on its own."""
+    together = simultaneous_intervals(comparisons, fit, cov=cov)
+    upper, lower = np.zeros(len(fit.names), np.intp), np.zeros(len(fit.names), np.intp)
+    separation: list[tuple[str, str, int | None]] = []
+    leaders: tuple[str, ...] = ()
+    for g in range(groups.n_groups):
+        k = groups.members(g)
+        names = tuple(fit.names[m] for m in k)
+        ranks = rank_intervals(names, together.low[k], together.high[k])
+        upper[k], lower[k] = ranks.upper, ranks.lower
+        part = dataclasses.replace(fit, names=names, scores=fit.scores[k], groups=None)
+        separation += votes_to_separate(part, cov[np.ix_(k, k)], comparisons.n_comparisons)
+        if g == 0:
+            leaders = leader_group(ranks)
+    return RankIntervals(names=fit.names, upper=upper, lower=lower), separation, leaders
 
 
 def _bt_intervals(
@@ -340,8 +475,9 @@ def _bt_intervals(
 def _rate_davidson(
     comparisons: Comparisons, options: DavidsonOptions, selection: VoteSelection
 ) -> MethodOutput:
-    fit = davidson(comparisons, both_bad=options.both_bad)
+    fit = davidson(comparisons, both_bad=options.both_bad, on_disconnected="groups")
     anchor = None if options.anchor is None else comparisons.names.index(options.anchor)
+    groups = _fitted_groups(fit.names, fit.groups, anchor)
     ratings, rating, per_unit = _display(fit.scores, options, anchor)
     low, high = davidson_intervals(comparisons, fit, both_bad=options.both_bad)
     shift = ratings - per_unit * fit.scores  # the gauge and offset to_ratings applied
@@ -350,7 +486,11 @@ def _rate_davidson(
         "converged": fit.converged,
         "ci": "fisher",
     }
-    extra = {"tie_parameter": fit.nu, "tie_probability_between_equals": fit.nu / (2.0 + fit.nu)}
+    extra = {
+        "tie_parameter": fit.nu,
+        "tie_probability_between_equals": fit.nu / (2.0 + fit.nu),
+        "groups": groups,
+    }
     rated = (ratings, per_unit * low + shift, per_unit * high + shift, params, extra)
     return MethodOutput(_core_report("bt-davidson", comparisons, options, selection, rated))
 
@@ -397,4 +537,5 @@ __all__ = [
     "method_options",
     "rate",
     "rate_with_state",
+    "separate_groups_warning",
 ]

@@ -18,9 +18,21 @@
     var body = document.querySelector("#ratings-table tbody");
     var leaders = snapshot.leader_group || [];
     body.textContent = "";
+    var group = 0;
     snapshot.competitors.forEach(function (row) {
+      if ((row.group || 0) !== group) {
+        group = row.group;
+        var head = document.createElement("tr");
+        head.className = "group-head";
+        var th = document.createElement("th");
+        th.colSpan = 9;
+        th.textContent = "Separate group " + group + " (not comparable)";
+        head.appendChild(th);
+        body.appendChild(head);
+      }
       var tr = document.createElement("tr");
       tr.dataset.competitor = row.name;
+      if (row.group) { tr.dataset.group = row.group; }
       [row.rank, row.rank_upper,
        row.rank_best ? row.rank_best + "–" + row.rank_worst : "–",
        row.name, fmt(row.rating),
@@ -36,10 +48,19 @@
           td.appendChild(document.createTextNode(" "));
           td.appendChild(badge);
         }
+        if (k === 3 && row.group) {
+          var separate = document.createElement("span");
+          separate.className = "badge separate";
+          separate.title = "Never met the main group: not comparable with it";
+          separate.textContent = "separate group " + row.group;
+          td.appendChild(document.createTextNode(" "));
+          td.appendChild(separate);
+        }
         tr.appendChild(td);
       });
       body.appendChild(tr);
     });
+    separateGroups(snapshot.separate_groups || []);
     document.getElementById("board-status").innerHTML = "";
     var status = document.getElementById("board-status");
     status.textContent = snapshot.n_votes + " votes up to vote #" + snapshot.watermark +
@@ -48,6 +69,15 @@
     live.id = "live-indicator"; live.className = "live"; live.textContent = "live";
     status.appendChild(live);
     status.dataset.watermark = snapshot.watermark;
+  }
+
+  function separateGroups(groups) {
+    var notice = document.getElementById("separate-groups");
+    if (!notice) { return; }
+    notice.hidden = groups.length === 0;
+    document.getElementById("separate-groups-list").textContent = groups.map(function (g) {
+      return "group " + g.group + ": " + g.competitors.join(", ");
+    }).join("; ");
   }
 
   function intervalChart(snapshot) {
