@@ -46,6 +46,10 @@ VOTE_FIELDS: dict[str, str] = {
     "tstamp": "when the vote was cast, Unix seconds",
     "answer_a": "answer A's text (imports; needed for style control and identity checks)",
     "answer_b": "answer B's text (imports)",
+}
+#: Fields that ``rate`` reads when present and the arena does not store (yet): a vote's soft
+#: label and its answers' lengths.
+SCORING_FIELDS: dict[str, str] = {
     "p_b": "soft label: the probability that B is better, 0 to 1 (AlpacaEval's preference − 1)",
     "len_a": "answer A's length in characters (lc-winrate; else the length of answer_a)",
     "len_b": "answer B's length in characters",
