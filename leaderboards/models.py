@@ -7,8 +7,9 @@ from django.db.models import Q
 
 from ratings import engine
 
-#: Methods a leaderboard can run: the engine's, named as in ``python -m ratings rate --method``.
-METHODS = tuple(engine.METHODS)
+#: Methods a leaderboard can run: the engine's board methods, named as in ``python -m ratings rate
+#: --method`` (``lc-winrate`` needs a baseline, which a board does not have: command line only).
+METHODS = tuple(name for name, method in engine.METHODS.items() if method.board)
 DEFAULT_METHODS = ["elo", "bt", "style-bt", "nash", "equilibrium-ne", "equilibrium-cce"]
 
 
@@ -55,6 +56,11 @@ class Leaderboard(models.Model):
         default=False,
         help_text="Weight each vote by 1/p, p the probability its pair was drawn with, so that "
         "adaptive pairing does not bias the ratings (votes without p count as average).",
+    )
+    hard_labels = models.BooleanField(
+        default=False,
+        help_text="Count every vote by its winner alone, ignoring soft labels (p_b) where votes "
+        "have them.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

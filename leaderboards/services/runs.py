@@ -48,16 +48,24 @@ def leaderboards_ensure_defaults(arena: Arena) -> None:
 def run_options(leaderboard: Leaderboard, method: str) -> engine.MethodOptions:
     """The engine options of this leaderboard's ``method``: the leaderboard's bootstrap rounds
     (seed 0) for Elo and Bradley–Terry, the category axis for the equilibrium game, otherwise
-    the method's defaults."""
-    rounds = leaderboard.bootstrap_rounds
+    the method's defaults; soft labels count unless the leaderboard says ``hard_labels``.
+
+    Raises :class:`engine.OptionsError` for a method a board cannot run (unknown, or
+    command-line only such as ``lc-winrate``), so that its run fails and says why.
+    """
+    spec = engine.method_get(method)
+    if not spec.board:
+        raise engine.OptionsError(
+            f"method {method!r} is for the command line only: {spec.board_note}"
+        )
+    rounds, hard = leaderboard.bootstrap_rounds, leaderboard.hard_labels
     if method == "elo" and rounds:
-        return engine.EloOptions(bootstrap=rounds, seed=0)
+        return engine.EloOptions(bootstrap=rounds, seed=0, hard_labels=hard)
     if method == "bt" and rounds:
-        return engine.BradleyTerryOptions(bootstrap=rounds, seed=0)
-    options_type = engine.method_get(method).options
-    if options_type is engine.EquilibriumOptions:
-        return engine.EquilibriumOptions(prompt_axis="category")
-    return options_type()
+        return engine.BradleyTerryOptions(bootstrap=rounds, seed=0, hard_labels=hard)
+    if spec.options is engine.EquilibriumOptions:
+        return engine.EquilibriumOptions(prompt_axis="category", hard_labels=hard)
+    return spec.options(hard_labels=hard)
 
 
 def params_key(

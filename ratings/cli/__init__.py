@@ -27,10 +27,12 @@ from ratings.engine import (
     DavidsonOptions,
     EloOptions,
     EquilibriumOptions,
+    LcWinRateOptions,
     MethodOptions,
     NashOptions,
     OptionsError,
     VoteSelection,
+    alpaca,
     rate,
     separate_groups_warning,
 )
@@ -117,6 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=_default(DavidsonOptions, "both_bad"),
         help="bt-davidson: count a both-bad verdict as a tie or leave it out (default %(default)s)",
     )
+    rate.add_argument(
+        "--hard-labels",
+        action="store_true",
+        help="ignore soft labels (p_b): every vote counts by its winner alone",
+    )
     rate.add_argument("--weight-field", metavar="FIELD", help="numeric field repeating a vote")
     rate.add_argument(
         "--where",
@@ -138,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rate.add_argument("--json", action="store_true", help="print one JSON object")
     _add_equilibrium_arguments(rate)
+    _add_lc_winrate_arguments(rate)
     from ratings.cli import judges as judges_cli
     from ratings.lab import replay, simulate, study
 
@@ -234,7 +242,48 @@ def options_of(args: argparse.Namespace) -> MethodOptions:
     if args.method == "bt-davidson" and args.bootstrap:
         raise UsageError("--bootstrap is not available for bt-davidson; its intervals are Fisher")
     names = {f.name for f in fields(method.options)}
+    if args.method == "lc-winrate":
+        return LcWinRateOptions(
+            **{name: getattr(args, name) for name in names - {"difficulty", "gamed"}},
+            difficulty=None if args.difficulty is None else alpaca.read_difficulty(args.difficulty),
+            gamed=() if args.gamed is None else alpaca.read_gamed(args.gamed),
+        )
     return method.options(**{name: getattr(args, name) for name in names})
+
+
+def _add_lc_winrate_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--baseline``, ``--difficulty``, ``--gamed``, ``--gamed-weight`` and ``--folds``."""
+    group = parser.add_argument_group("lc-winrate (AlpacaEval 2 length-controlled win rate)")
+    group.add_argument(
+        "--baseline", metavar="NAME", help="the baseline every model is rated against"
+    )
+    group.add_argument(
+        "--difficulty",
+        type=Path,
+        metavar="CSV",
+        help="AlpacaEval's instruction_difficulty.csv (prompt id, difficulty); without it the "
+        "difficulty term is left out",
+    )
+    group.add_argument(
+        "--gamed",
+        type=Path,
+        metavar="CSV",
+        help="AlpacaEval's df_gamed.csv: gamed-baseline rows that regularise the fit "
+        "(needs --difficulty)",
+    )
+    group.add_argument(
+        "--gamed-weight",
+        type=float,
+        default=_default(LcWinRateOptions, "gamed_weight"),
+        metavar="LAMBDA",
+        help="weight of the gamed-baseline rows (default %(default)g)",
+    )
+    group.add_argument(
+        "--folds",
+        type=int,
+        default=_default(LcWinRateOptions, "folds"),
+        help="cross-validation folds choosing the penalty (default %(default)s)",
+    )
 
 
 def _add_equilibrium_arguments(parser: argparse.ArgumentParser) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ratings.core.errors import RatingError
-from ratings.core.judges import JudgedVotes
+from ratings.core.judges import JudgedVotes, soft_verdicts
 from ratings.engine.report import judge_report_of
 from ratings.engine.votefile import WINNERS, VoteFileError, VoteFilter, iter_records
 
@@ -39,6 +40,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FIELD=VALUE",
         help="keep only votes with this field value (repeatable)",
     )
+    parser.add_argument(
+        "--hard-labels",
+        action="store_true",
+        help="ignore soft labels (p_b); by default a soft label counts as the verdict it favours",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -49,15 +55,21 @@ def judge_name(record: dict[str, Any], *, per_voter: bool) -> str:
 
 
 def read_judged_votes(
-    path: Path, *, per_voter: bool = False, where: dict[str, str] | None = None
+    path: Path,
+    *,
+    per_voter: bool = False,
+    where: dict[str, str] | None = None,
+    hard_labels: bool = False,
 ) -> JudgedVotes:
-    """Read a vote file with its judges, screen order and answer lengths."""
+    """Read a vote file with its judges, screen order and answer lengths; a soft label ``p_b``
+    counts as the verdict it favours (:func:`soft_verdicts`) unless ``hard_labels``."""
     keep = VoteFilter(where=where)
     names: dict[str, int] = {}
     judges: dict[str, int] = {}
     prompts: dict[str, int] = {}
     columns: dict[str, list[Any]] = {k: [] for k in ("judge", "prompt", "a", "b", "first", "o")}
     lengths: list[tuple[float, float]] | None = []
+    soft: list[float] = []
     for _, record in iter_records(path):
         if not keep.keeps(record):
             continue
@@ -71,6 +83,8 @@ def read_judged_votes(
         columns["b"].append(b)
         columns["first"].append(b if record.get("position_swapped") is True else a)
         columns["o"].append(WINNERS[record["winner"]])
+        p_b = record.get("p_b")
+        soft.append(float(p_b) if isinstance(p_b, int | float) and not hard_labels else math.nan)
         if lengths is not None:
             pair = _lengths(record)
             if pair is None:
@@ -88,7 +102,7 @@ def read_judged_votes(
         a=ints["a"],
         b=ints["b"],
         first=ints["first"],
-        outcome=np.asarray(columns["o"], dtype=np.int8),
+        outcome=soft_verdicts(np.asarray(columns["o"], dtype=np.int8), np.asarray(soft)),
         length_a=None if length is None else length[:, 0],
         length_b=None if length is None else length[:, 1],
     )
@@ -107,7 +121,12 @@ def run_from_args(args: argparse.Namespace) -> int:
     """Run ``judges``; errors in the input print one line and exit with status 2."""
     try:
         where = dict(_parse_where(item) for item in args.where)
-        votes = read_judged_votes(args.votes, per_voter=args.per_voter, where=where or None)
+        votes = read_judged_votes(
+            args.votes,
+            per_voter=args.per_voter,
+            where=where or None,
+            hard_labels=args.hard_labels,
+        )
         if votes.a.size == 0:
             raise ValueError(f"{args.votes}: no votes left after filtering")
         out = judge_report_of(votes)

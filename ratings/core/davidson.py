@@ -5,6 +5,13 @@ and ``π = exp(s)``. Dividing through by ``√(π_i π_j)`` shows that a pair's 
 only on ``d = s_i − s_j`` and ``λ = log ν``: ``log P(i wins) = d/2 − log Q``, ``log P(tie) =
 λ − log Q`` with ``Q = 2 cosh(d/2) + e^λ``. The fit is Newton's method on the pair totals. A
 both-bad verdict is a tie for the likelihood unless dropped; boards still count it apart.
+
+A soft label ``p_b`` (the probability that B is better) is a distribution over the two decisive
+verdicts, with no mass on a tie: the row enters the likelihood as its expectation,
+``(1 − p_b) log P(A wins) + p_b log P(B wins)``, i.e. as ``1 − p_b`` wins for A and ``p_b`` for
+B, and never as a tie (even at ``p_b = ½``), nor as a both-bad verdict to drop. Ties, and with
+them ``ν``, are learnt from the rows without a soft label; when every row has one there are no
+ties and the fit raises :class:`ConvergenceError`, as it does for hard verdicts without ties.
 """
 
 from __future__ import annotations
@@ -51,22 +58,26 @@ class _Pairs:
 
 
 def _pairs(c: Comparisons, *, both_bad: str) -> _Pairs:
+    soft = ~np.isnan(c.p_b) if c.p_b is not None else np.zeros(c.n_comparisons, dtype=bool)
     keep = c.a != c.b
     if both_bad == "drop":
-        keep &= c.outcome != Outcome.BOTH_BAD
-    a, b, o, w = c.a[keep], c.b[keep], c.outcome[keep], c.weight[keep]
+        keep &= soft | (c.outcome != Outcome.BOTH_BAD)
+    a, b, o, w, soft = c.a[keep], c.b[keep], c.outcome[keep], c.weight[keep], soft[keep]
+    p_b = c.p_b[keep] if c.p_b is not None else np.zeros(a.shape[0])
+    # A soft label is a distribution over "A better" and "B better": fractional wins, no tie.
+    a_won = np.where(soft, 1.0 - p_b, o == Outcome.A)
+    b_won = np.where(soft, p_b, o == Outcome.B)
+    tie = np.where(soft, 0.0, (o != Outcome.A) & (o != Outcome.B))
     lo, hi = np.minimum(a, b), np.maximum(a, b)
     key = lo * c.n_items + hi
     uniq, inv = np.unique(key, return_inverse=True)
-    lo_won = ((o == Outcome.A) & (a == lo)) | ((o == Outcome.B) & (b == lo))
-    hi_won = ((o == Outcome.A) & (a == hi)) | ((o == Outcome.B) & (b == hi))
-    tie = ~(lo_won | hi_won)
+    a_is_lo = a == lo
     size = uniq.size
     return _Pairs(
         i=uniq // c.n_items,
         j=uniq % c.n_items,
-        wins_i=np.bincount(inv, w * lo_won, size).astype(np.float64),
-        wins_j=np.bincount(inv, w * hi_won, size).astype(np.float64),
+        wins_i=np.bincount(inv, w * np.where(a_is_lo, a_won, b_won), size).astype(np.float64),
+        wins_j=np.bincount(inv, w * np.where(a_is_lo, b_won, a_won), size).astype(np.float64),
         ties=np.bincount(inv, w * tie, size).astype(np.float64),
     )
 

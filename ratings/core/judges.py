@@ -105,6 +105,33 @@ class JudgeReport:
     agreement: tuple[Agreement, ...]
 
 
+def soft_verdicts(outcome: NDArray[np.int8], p_b: FloatArray | None) -> NDArray[np.int8]:
+    """Verdicts with each soft label read as the verdict it favours.
+
+    The judge figures (position consistency, first-position wins, transitivity, agreement and
+    kappa) compare discrete verdicts, so a soft label ``p_b`` counts as B's win above ½, A's
+    below, and a tie at exactly ½; a vote without one (NaN) keeps its ``outcome``. The length
+    coefficient, a Bradley–Terry fit, is the one figure that could use the probability itself;
+    it uses the same verdicts, so that all figures describe one set of votes.
+
+    Parameters
+    ----------
+    outcome : array of int8
+        The votes' :class:`Outcome` values.
+    p_b : array of float, optional
+        Soft labels, NaN where a vote has none.
+
+    Returns
+    -------
+    array of int8
+        The verdicts the judge figures read.
+    """
+    if p_b is None:
+        return outcome
+    soft = np.where(p_b > 0.5, Outcome.B, np.where(p_b < 0.5, Outcome.A, Outcome.TIE))  # noqa: PLR2004
+    return np.where(np.isnan(p_b), outcome, soft).astype(np.int8)
+
+
 def canonical(
     a: IntArray, b: IntArray, outcome: NDArray[np.int8]
 ) -> tuple[IntArray, IntArray, IntArray]:

@@ -8,6 +8,7 @@ fits and the bootstrap fast.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -15,11 +16,16 @@ from ratings.core.errors import DisconnectedComparisonsError
 from ratings.core.types import Comparisons, FloatArray, IntArray, PairCounts
 
 _DENSE_KEY_LIMIT = 1 << 24
+_INT64_KEYS = float(1 << 62)
 _HALF_POINTS_TO_A = np.array([1, 2, 0, 1, 1], dtype=np.int8)  # by Outcome value
 
 
 def aggregate(comparisons: Comparisons) -> PairCounts:
     """Merge verdicts into cells of identical (pair, points, weight).
+
+    A verdict's points are those of :meth:`Comparisons.score_a`: a soft label ``p_b`` gives A
+    ``1 − p_b`` (fractional points), so Bradley–Terry on the cells is the maximum-likelihood fit
+    with fractional wins.
 
     Parameters
     ----------
@@ -48,23 +54,14 @@ def aggregate(comparisons: Comparisons) -> PairCounts:
         raise ValueError("weights must be finite and non-negative")
     n = c.n_items
     lo, hi = np.minimum(c.a, c.b), np.maximum(c.a, c.b)
-    # points to A in halves (A wins 2, tie 1, B wins 0), turned to points to the lower index
-    halves = _HALF_POINTS_TO_A[c.outcome]
-    points_code = np.where(c.a == lo, halves, 2 - halves).astype(np.int64)
+    points, n_points, points_code = _points_to_lower(c, lo)
     if c.n_comparisons and np.all(c.weight == c.weight[0]):
         weights, weight_code = c.weight[:1], np.zeros(c.n_comparisons, dtype=np.int64)
     else:
         weights, weight_code = np.unique(c.weight, return_inverse=True)
-    key = ((lo.astype(np.int64) * n + hi) * 3 + points_code) * len(weights) + weight_code
-    if n * n * 3 * len(weights) <= max(_DENSE_KEY_LIMIT, 4 * key.shape[0]):
-        counts = np.bincount(key, minlength=0)
-        cells = np.flatnonzero(counts)
-        cell_count = counts[cells].astype(np.float64)
-    else:
-        cells, raw = np.unique(key, return_counts=True)
-        cell_count = raw.astype(np.float64)
-    weight_code, rest = cells % len(weights), cells // len(weights)
-    points_code, pair_key = rest % 3, rest // 3
+    pair_key, points_code, weight_code, cell_count = _cells(
+        (lo.astype(np.int64) * n + hi, n * n), (points_code, n_points), (weight_code, len(weights))
+    )
     pairs, cell_pair = np.unique(pair_key, return_inverse=True)
     return PairCounts(
         names=c.names,
@@ -73,8 +70,49 @@ def aggregate(comparisons: Comparisons) -> PairCounts:
         cell_pair=cell_pair.astype(np.intp),
         cell_count=cell_count,
         cell_weight=weights[weight_code].astype(np.float64),
-        cell_points=points_code / 2.0,
+        cell_points=points[points_code],
     )
+
+
+def _cells(
+    *codes: tuple[NDArray[np.int64], int],
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], FloatArray]:
+    """The distinct (pair, points, weight) code triples and how many rows hold each.
+
+    Each argument is a column of codes and its number of values. One integer key over the three
+    is counted by ``bincount`` when dense enough, by ``unique`` otherwise; when the key would
+    overflow 64 bits (many distinct soft labels and weights) the rows are merged as rows.
+    """
+    (pair, n_pairs), (points, n_points), (weight, n_weights) = codes
+    n_keys = float(n_pairs) * n_points * n_weights
+    if n_keys >= _INT64_KEYS:
+        rows, raw = np.unique(np.stack([pair, points, weight]).T, axis=0, return_counts=True)
+        return rows[:, 0], rows[:, 1], rows[:, 2], raw.astype(np.float64)
+    key = (pair * n_points + points) * n_weights + weight
+    if n_keys <= max(_DENSE_KEY_LIMIT, 4 * key.shape[0]):
+        counts = np.bincount(key, minlength=0)
+        cells = np.flatnonzero(counts)
+        cell_count = counts[cells].astype(np.float64)
+    else:
+        cells, raw = np.unique(key, return_counts=True)
+        cell_count = raw.astype(np.float64)
+    rest = cells // n_weights
+    return rest // n_points, rest % n_points, cells % n_weights, cell_count
+
+
+def _points_to_lower(c: Comparisons, lo: IntArray) -> tuple[FloatArray, int, IntArray]:
+    """The distinct points to the lower-indexed competitor, their number and each row's code.
+
+    Hard verdicts give 0, ½ or 1; a soft label gives its own fraction (``1 − p_b`` to A), so
+    that a cell merges only verdicts worth the same points.
+    """
+    if not c.has_soft_labels:
+        halves = _HALF_POINTS_TO_A[c.outcome]
+        code = np.where(c.a == lo, halves, 2 - halves).astype(np.int64)
+        return np.array([0.0, 0.5, 1.0]), 3, code
+    to_a = c.score_a()
+    values, code = np.unique(np.where(c.a == lo, to_a, 1.0 - to_a), return_inverse=True)
+    return values.astype(np.float64), len(values), code.astype(np.int64)
 
 
 def components(

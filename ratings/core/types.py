@@ -43,8 +43,11 @@ class Comparisons:
     was ``outcome[t]``, counted ``weight[t]`` times. Optional columns carry what some methods
     need: the prompt (or any grouping key) of each verdict, style features of both answers, and
     a soft label ``p_b[t]``: the probability that B is the better answer (AlpacaEval's
-    ``preference`` − 1), NaN where a verdict has none. Where a soft label is present the fits
-    score the row by it; :meth:`hard_labels` drops the column so that ``outcome`` alone counts.
+    ``preference`` − 1), NaN where a verdict has none; and the answers' lengths in characters
+    (``length_a``, ``length_b``, for AlpacaEval's length-controlled win rate; kept apart from
+    the style features, which style control standardises and fits). Where a soft label is
+    present the fits score the row by it; :meth:`hard_labels` drops the column so that
+    ``outcome`` alone counts.
     """
 
     names: tuple[str, ...]
@@ -58,6 +61,8 @@ class Comparisons:
     features_b: FloatArray | None = None
     feature_names: tuple[str, ...] = ()
     p_b: FloatArray | None = None
+    length_a: FloatArray | None = None
+    length_b: FloatArray | None = None
 
     def __post_init__(self) -> None:
         n = self.a.shape[0]
@@ -80,6 +85,9 @@ class Comparisons:
             known = self.p_b[~np.isnan(self.p_b)]
             if known.size and (known.min() < 0.0 or known.max() > 1.0):
                 raise ValueError("soft labels p_b must lie in [0, 1]")
+        for label, lengths in (("length_a", self.length_a), ("length_b", self.length_b)):
+            if lengths is not None and lengths.shape != (n,):
+                raise ValueError(f"column {label} must have one entry per comparison")
 
     @classmethod
     def from_labels(
@@ -95,6 +103,7 @@ class Comparisons:
         feature_names: tuple[str, ...] = (),
         names: Sequence[str] | None = None,
         p_b: Sequence[float] | FloatArray | None = None,
+        lengths: tuple[Sequence[float], Sequence[float]] | None = None,
     ) -> Comparisons:
         """Verdicts given by competitor names, numbered into the arrays the core works on.
 
@@ -119,6 +128,8 @@ class Comparisons:
             numbering does not depend on the order of the verdicts.
         p_b : sequence of float, optional
             Each verdict's soft label, the probability that B is better; NaN where there is none.
+        lengths : pair of sequences of float, optional
+            Each verdict's answer lengths in characters, A's and B's.
 
         Returns
         -------
@@ -155,6 +166,8 @@ class Comparisons:
             features_b=features_b,
             feature_names=feature_names,
             p_b=None if p_b is None else np.asarray(p_b, dtype=np.float64).reshape(-1),
+            length_a=None if lengths is None else np.asarray(lengths[0], dtype=np.float64),
+            length_b=None if lengths is None else np.asarray(lengths[1], dtype=np.float64),
         )
 
     @property
@@ -203,6 +216,8 @@ class Comparisons:
             features_b=None if self.features_b is None else self.features_b[mask],
             feature_names=self.feature_names,
             p_b=None if self.p_b is None else self.p_b[mask],
+            length_a=None if self.length_a is None else self.length_a[mask],
+            length_b=None if self.length_b is None else self.length_b[mask],
         )
 
 

@@ -20,8 +20,10 @@ from scipy.linalg import LinAlgWarning
 
 from ratings.core import (
     AUTO_L2,
+    LC_FEATURES,
     ComparisonGroups,
     Comparisons,
+    GamedBaselines,
     bootstrap,
     bradley_terry,
     comparison_groups,
@@ -30,6 +32,7 @@ from ratings.core import (
     davidson_intervals,
     elo,
     elo_bootstrap,
+    length_controlled_win_rates,
     normal_intervals,
     predicted_win_rates,
     style_bradley_terry,
@@ -52,6 +55,7 @@ from ratings.engine.options import (
     DisplayOptions,
     EloOptions,
     EquilibriumOptions,
+    LcWinRateOptions,
     MethodOptions,
     NashOptions,
     OptionsError,
@@ -88,12 +92,17 @@ class MethodOutput:
 
 @dataclass(frozen=True)
 class Method:
-    """One rating method: its name, the label pages show, its options and how it rates."""
+    """One rating method: its name, the label pages show, its options and how it rates.
+
+    ``board`` says whether a leaderboard can run it; ``board_note`` says why not.
+    """
 
     name: str
     label: str
     options: type[MethodOptions]
     compute: Callable[[Comparisons, Any, VoteSelection], MethodOutput]
+    board: bool = True
+    board_note: str = ""
 
 
 def rate(
@@ -125,11 +134,19 @@ def rate_with_state(
     chosen = spec.options() if options is None else options
     if not isinstance(chosen, spec.options):
         raise OptionsError(f"method {method!r} takes {spec.options.__name__}")
-    for option in ("anchor", "win_rate_vs"):
+    for option in ("anchor", "win_rate_vs", "baseline"):
         name = getattr(chosen, option, None)
         if name is not None and name not in comparisons.names:
             raise OptionsError(f"unknown competitor {name!r} given to --{option.replace('_', '-')}")
-    return spec.compute(comparisons, chosen, selection or VoteSelection())
+    n_soft = 0 if comparisons.p_b is None else int(np.sum(~np.isnan(comparisons.p_b)))
+    if chosen.hard_labels:
+        comparisons = comparisons.hard_labels()
+    output = spec.compute(comparisons, chosen, selection or VoteSelection())
+    output.report["params"] |= {
+        "hard_labels": chosen.hard_labels,
+        "n_soft_labels": 0 if chosen.hard_labels else n_soft,
+    }
+    return output
 
 
 def method_get(name: str) -> Method:
@@ -513,6 +530,66 @@ def _rate_equilibrium_cce(
     return MethodOutput(equilibrium.rate_equilibrium("equilibrium-cce", comparisons, options))
 
 
+def _rate_lc_winrate(
+    comparisons: Comparisons, options: LcWinRateOptions, selection: VoteSelection
+) -> MethodOutput:
+    """AlpacaEval 2's length-controlled win rate: ratings are percentages against the baseline;
+    competitors that never met the baseline are left out and named in ``not_rated``."""
+    if comparisons.length_a is None or comparisons.length_b is None:
+        raise OptionsError(
+            "lc-winrate needs each answer's length in characters (len_a and len_b, or "
+            "answer_a and answer_b) on every vote"
+        )
+    difficulty = None
+    if options.difficulty is not None:
+        missing = [q for q in comparisons.prompt_names if q not in options.difficulty]
+        if missing:
+            raise OptionsError(f"no difficulty for prompt {missing[0]!r}")
+        difficulty = np.array([options.difficulty[q] for q in comparisons.prompt_names])
+    gamed = None
+    if options.gamed:
+        rows = np.asarray(options.gamed, dtype=np.float64).reshape(-1, 3)
+        gamed = GamedBaselines(rows[:, 0], rows[:, 1], rows[:, 2], weight=options.gamed_weight)
+    try:
+        fit = length_controlled_win_rates(
+            comparisons,
+            str(options.baseline),
+            difficulty=difficulty,
+            gamed=gamed,
+            n_splits=options.folds,
+        )
+    except ValueError as error:  # too few games for the folds: the data's problem, not a bug
+        raise OptionsError(f"lc-winrate: {error}") from None
+    rated = np.flatnonzero(~np.isnan(fit.lc_win_rate))
+    names = [fit.names[k] for k in rated]
+    rows_out = competitor_rows(names, fit.lc_win_rate[rated], n_votes=fit.n_games[rated])
+    for row in rows_out:
+        k = fit.names.index(row["name"])
+        row["win_rate"] = float(fit.win_rate[k])
+        if k != fit.names.index(fit.baseline):
+            row["coefficients"] = dict(
+                zip(LC_FEATURES, map(float, fit.coefficients[k]), strict=True)
+            )
+            row["c"] = float(fit.c[k])
+    params = {
+        "baseline": fit.baseline,
+        "units": "percent: length-controlled win rate against the baseline",
+        "glm": "length_controlled_v1"
+        if gamed is not None
+        else ("length_controlled_noreg" if difficulty is not None else "length_controlled_minimal"),
+        "gamed_weight": options.gamed_weight if gamed is not None else None,
+        "folds": options.folds,
+        "weight_field": selection.weight_field,
+        "where": dict(selection.where),
+        "competitors": selection.competitors,
+    }
+    not_rated = sorted(set(fit.names) - set(names))
+    report = rating_report(
+        "lc-winrate", params, comparisons.n_comparisons, rows_out, not_rated=not_rated
+    )
+    return MethodOutput(report)
+
+
 #: Every rating method, in the order the command line and the pages list them.
 METHODS: Mapping[str, Method] = {
     m.name: m
@@ -524,6 +601,15 @@ METHODS: Mapping[str, Method] = {
         Method("nash", "Nash averaging", NashOptions, _rate_nash),
         Method("equilibrium-ne", "Equilibrium (NE)", EquilibriumOptions, _rate_equilibrium_ne),
         Method("equilibrium-cce", "Equilibrium (CCE)", EquilibriumOptions, _rate_equilibrium_cce),
+        Method(
+            "lc-winrate",
+            "Length-controlled win rate",
+            LcWinRateOptions,
+            _rate_lc_winrate,
+            board=False,
+            board_note="it rates against a baseline, answer lengths and AlpacaEval's prompt "
+            "difficulties, none of which a leaderboard has",
+        ),
     )
 }
 

@@ -27,7 +27,19 @@ def _check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
 
 
 @dataclass(frozen=True, kw_only=True)
-class DisplayOptions:
+class LabelOptions:
+    """Whether a vote's soft label ``p_b`` counts (the default: every fit uses it where a vote
+    has one) or only its ``winner`` (``hard_labels``, the command line's ``--hard-labels``).
+
+    Every method's options carry it, so that a leaderboard can set it and a stored run says
+    which labels it used (it is part of the run's parameters and their hash).
+    """
+
+    hard_labels: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class DisplayOptions(LabelOptions):
     """Where ratings sit on the display scale: ``scale`` points per factor ``base`` of odds,
     averaging ``init`` (the Bradley–Terry forms may pin an ``anchor`` instead)."""
 
@@ -82,7 +94,7 @@ class DavidsonOptions(DisplayOptions):
 
 
 @dataclass(frozen=True, kw_only=True)
-class NashOptions:
+class NashOptions(LabelOptions):
     """Nash averaging (``nash``): ``alpha`` pseudo-votes toward the ``prior`` win probability;
     the equilibrium chosen by maximum affinity entropy (copy-proof) or Shannon entropy."""
 
@@ -96,7 +108,7 @@ class NashOptions:
 
 
 @dataclass(frozen=True, kw_only=True)
-class EquilibriumOptions:
+class EquilibriumOptions(LabelOptions):
     """The prompt-versus-models game (``equilibrium-ne``, ``equilibrium-cce``), played over the
     prompt groups named by ``prompt_axis`` (a vote field; ``category`` on the server)."""
 
@@ -109,6 +121,32 @@ class EquilibriumOptions:
 
 
 @dataclass(frozen=True, kw_only=True)
+class LcWinRateOptions(LabelOptions):
+    """AlpacaEval 2's length-controlled win rate (``lc-winrate``) against ``baseline``.
+
+    ``difficulty`` maps a prompt id (the vote's ``question_id``) to AlpacaEval's instruction
+    difficulty; without it the difficulty term is left out (its ``length_controlled_minimal``
+    GLM). ``gamed`` holds gamed-baseline rows ``(p, std_delta_len, difficulty)`` that pull the
+    fit toward the baseline with weight ``gamed_weight`` (λ; its ``length_controlled_v1`` GLM);
+    ``folds`` is the number of cross-validation folds that choose the penalty.
+    """
+
+    baseline: str | None = None
+    difficulty: dict[str, float] | None = None
+    gamed: tuple[tuple[float, float, float], ...] = ()
+    gamed_weight: float = 0.2
+    folds: int = 5
+
+    def __post_init__(self) -> None:
+        if not self.baseline:
+            raise OptionsError("lc-winrate needs a baseline competitor (--baseline NAME)")
+        if self.folds < 2 or not self.gamed_weight >= 0:  # noqa: PLR2004 - two folds at least
+            raise OptionsError("lc-winrate needs --folds >= 2 and a gamed weight >= 0")
+        if self.gamed and self.difficulty is None:
+            raise OptionsError("gamed-baseline rows need the prompts' difficulties")
+
+
+@dataclass(frozen=True, kw_only=True)
 class VoteSelection:
     """Which votes of a file were kept, echoed in a report's ``params`` (the server keeps all)."""
 
@@ -118,7 +156,12 @@ class VoteSelection:
 
 
 MethodOptions = (
-    EloOptions | BradleyTerryOptions | DavidsonOptions | NashOptions | EquilibriumOptions
+    EloOptions
+    | BradleyTerryOptions
+    | DavidsonOptions
+    | NashOptions
+    | EquilibriumOptions
+    | LcWinRateOptions
 )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import math
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,13 @@ VOTE_FIELDS: dict[str, str] = {
     "tstamp": "when the vote was cast, Unix seconds",
     "answer_a": "answer A's text (imports; needed for style control and identity checks)",
     "answer_b": "answer B's text (imports)",
+}
+#: Fields that ``rate`` reads when present and the arena does not store (yet): a vote's soft
+#: label and its answers' lengths.
+SCORING_FIELDS: dict[str, str] = {
+    "p_b": "soft label: the probability that B is better, 0 to 1 (AlpacaEval's preference − 1)",
+    "len_a": "answer A's length in characters (lc-winrate; else the length of answer_a)",
+    "len_b": "answer B's length in characters",
 }
 REQUIRED_FIELDS = ("model_a", "model_b", "winner")
 #: The name each outcome has in the ``winner`` field.
@@ -144,6 +152,8 @@ def read_comparisons(
     feats_a: list[list[float]] = []
     feats_b: list[list[float]] = []
     have_features = True
+    p_b: list[float] = []
+    lengths: list[tuple[float, float]] | None = []
     for number, record in iter_records(path):
         if not keep.keeps(record):
             continue
@@ -152,6 +162,13 @@ def read_comparisons(
         outcome.append(WINNERS[record["winner"]])
         weight.append(_weight(path, number, record, weight_field))
         prompt.append(_as_text(record.get(prompt_field)))
+        p_b.append(_soft_label(path, number, record))
+        if lengths is not None:
+            sizes = _lengths(record)
+            if sizes is None:
+                lengths = None  # lengths are used only when every vote has them
+            else:
+                lengths.append(sizes)
         if have_features:
             pair = _style_features(record)
             if pair is None:
@@ -174,7 +191,31 @@ def read_comparisons(
         features_b=np.asarray(feats_b, dtype=np.float64).reshape(-1, 4) if n_features else None,
         feature_names=STYLE_FEATURES if n_features else (),
         names=tuple(first_seen),
+        p_b=None if all(math.isnan(x) for x in p_b) else p_b,
+        lengths=None if not lengths else ([x for x, _ in lengths], [y for _, y in lengths]),
     )
+
+
+def _soft_label(path: str | Path, number: int, record: Mapping[str, Any]) -> float:
+    """The record's ``p_b`` in [0, 1], or NaN without one."""
+    value = record.get("p_b")
+    if value is None:
+        return math.nan
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise VoteFileError(path, number, f"p_b is {value!r}, not a probability from 0 to 1")
+    return float(value)
+
+
+def _lengths(record: Mapping[str, Any]) -> tuple[float, float] | None:
+    """Answer lengths in characters: ``len_a``/``len_b``, else those of ``answer_a``/``_b``."""
+    given = [record.get("len_a"), record.get("len_b")]
+    numbers = [float(v) for v in given if isinstance(v, int | float) and not isinstance(v, bool)]
+    if len(numbers) == 2:  # noqa: PLR2004 - both answers
+        return numbers[0], numbers[1]
+    texts = [record.get("answer_a"), record.get("answer_b")]
+    if all(isinstance(text, str) for text in texts):
+        return float(len(str(texts[0]))), float(len(str(texts[1])))
+    return None
 
 
 def _weight(path: str | Path, number: int, record: Mapping[str, Any], field: str | None) -> float:

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 
 from arena.models import Vote
 from leaderboards import services
-from leaderboards.models import DEFAULT_METHODS, Leaderboard, RatingRun
+from leaderboards.models import DEFAULT_METHODS, METHODS, Leaderboard, RatingRun
 from leaderboards.selectors import comparisons_for_leaderboard, run_latest
 from leaderboards.services import runs
 from tests.leaderboards.direct import direct_bt_ratings
@@ -171,3 +171,38 @@ def test_a_run_queued_with_the_first_versions_flags_fails_and_says_why(cast_vote
     assert services.rating_run_execute(run_id=run.id, task_id="legacy") == "failed"
     run.refresh_from_db()
     assert "predate typed options" in run.error
+
+
+def test_lc_winrate_is_not_a_board_method_and_its_run_fails_saying_why(cast_votes):
+    """A board has no baseline: lc-winrate is for the command line only."""
+    assert "lc-winrate" not in METHODS
+    cast_votes(5)
+    board = Leaderboard.objects.create(
+        arena_id=Vote.objects.first().battle.arena_id,
+        slug="lc",
+        name="x",
+        methods=["lc-winrate"],
+    )
+    _queue()
+    run = RatingRun.objects.get(leaderboard=board)
+    assert services.rating_run_execute(run_id=run.id, task_id="t") == "failed"
+    run.refresh_from_db()
+    assert "baseline" in run.error
+
+
+def test_a_hard_labels_board_stores_the_option_with_its_runs(cast_votes):
+    cast_votes(5)
+    board = Leaderboard.objects.create(
+        arena_id=Vote.objects.first().battle.arena_id,
+        slug="hard",
+        name="x",
+        methods=["bt", "nash"],
+        hard_labels=True,
+    )
+    _queue()
+    runs = RatingRun.objects.filter(leaderboard=board)
+    assert {run.params["options"]["hard_labels"] for run in runs} == {True}
+    for run in runs:
+        assert services.rating_run_execute(run_id=run.id, task_id="t") == "done"
+        run.refresh_from_db()
+        assert run.result["params"]["hard_labels"] is True
