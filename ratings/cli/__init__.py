@@ -223,7 +223,8 @@ def rate_file(args: argparse.Namespace) -> dict[str, Any]:
             raise UsageError(f"unknown competitor {missing[0]!r} (no kept votes in {args.votes})")
     if comparisons.n_comparisons == 0:
         raise UsageError(
-            f"{args.votes}: no votes left to rate; left out: {drop_summary(dropped)}"
+            f"{args.votes}: no votes left to rate (every line was left out: "
+            f"{drop_summary(dropped)})"
             + (
                 ": a vote needs two different competitors"
                 if set(dropped) == {"self-battle"}

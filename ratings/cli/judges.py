@@ -149,7 +149,9 @@ def run_from_args(args: argparse.Namespace) -> int:
         )
         if votes.a.size == 0:
             raise ValueError(
-                f"{args.votes}: no votes left to judge; left out: {drop_summary(dropped)}"
+                f"{args.votes}: no votes left to judge (every line was left out: "
+                f"{drop_summary(dropped)}): a vote needs two different competitors, and loosen "
+                "--where if you gave it"
             )
         out = judge_report_of(votes)
     except (VoteFileError, RatingError, OSError, ValueError) as exc:

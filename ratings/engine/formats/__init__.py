@@ -5,7 +5,9 @@ shared schema (:mod:`~ratings.engine.formats.schema`), each record checked; the 
 (``python -m ratings rate``/``judges``) and the arena's ``import_votes`` both consume them. With
 ``fmt="auto"`` the format is told from the content: CSV by a header naming ``model_a``,
 ``model_b`` and ``winner``; JSON (Lines or an array, gzip or not) by the keys of the first
-record, tried in the order of :data:`DETECTION_ORDER`.
+record, tried in the order of :data:`DETECTION_ORDER` (a record or header with only some of
+``model_a``, ``model_b`` and ``winner`` goes to the shared schema's or the CSV reader, which
+says which field is missing).
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ def detect_format(path: str | Path) -> str:
         raise VoteFileError(path, 1, "the file is empty: there are no votes to read")
     line, text = first
     if not text.lstrip().startswith(("{", "[")):
-        if csv_export.matches_header(csv_header(path)):
+        if set(csv_header(path)) & set(REQUIRED_FIELDS):  # its reader says what is missing
             return csv_export.NAME
         raise VoteFileError(
             path,
@@ -93,6 +95,8 @@ def detect_format(path: str | Path) -> str:
             test = FORMATS[name].matches
             if test is not None and test(record):
                 return name
+        if set(record) & set(REQUIRED_FIELDS):  # the shared schema, with a field missing
+            return shared.NAME
         raise VoteFileError(
             path,
             number,

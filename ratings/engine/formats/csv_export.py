@@ -19,10 +19,6 @@ _NUMBERS = ("tstamp", "p_b")
 _LISTS = ("tags_a", "tags_b")
 
 
-def matches_header(header: list[str]) -> bool:
-    return all(name in header for name in REQUIRED_FIELDS)
-
-
 def read(path: str | Path, baseline: str | None = None) -> Iterator[tuple[int, Any]]:
     del baseline
     header = csv_header(path)
