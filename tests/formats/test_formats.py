@@ -93,7 +93,8 @@ def test_arena_hard_games_name_the_winner_whatever_the_screen_order(tmp_path):
     assert _core(got) == _core(expected)
     assert [r["position_swapped"] for r in got] == [False, True] * len(judgments)
     strong = [r["weight"] for r in got if r["judge_label"] == "B>>A"]
-    assert strong and set(strong) == {3}
+    assert strong
+    assert set(strong) == {3}
     read = [a for _, a in read_answers(samples.write_jsonl(tmp_path / "ans.jsonl", answers))]
     assert {(a["model"], a["question_id"]) for a in read} == {
         (a["model"], a["uid"]) for a in answers
@@ -144,10 +145,10 @@ def test_alpaca_eval_preference_is_a_soft_label(tmp_path):
         {"instruction": r["prompt"], "output": r["answer_b"], "generator": r["model_b"]}
         for r in rows
     ]
-    read = dict(
-        ((a["model"], a["question_id"]), a["answer"])
+    read = {
+        (a["model"], a["question_id"]): a["answer"]
         for _, a in read_answers(samples.write_json(tmp_path / "outputs.json", outputs))
-    )
+    }
     assert all(read[(r["model_b"], v["question_id"])] for r, v in zip(rows, got, strict=False))
 
 
