@@ -60,7 +60,8 @@ def comparisons_for_leaderboard(
     """The leaderboard's votes up to ``watermark`` (by vote id), in vote order.
 
     ``prompt_axis`` is ``prompt`` (each prompt) or ``category``: the grouping the equilibrium
-    methods play over. Style features are filled when every battle has both answers. With
+    methods play over. Style features are filled when every battle has both answers; soft
+    labels (``p_b``, NaN where a vote has none) when any vote has one. With
     ``inverse_probability``, each vote weighs ``1/p`` (see :func:`vote_weights_from_probabilities`).
     """
     rows = arena_selectors.vote_rows_in_scope(leaderboard.arena, scope_of(leaderboard), watermark)
@@ -82,6 +83,11 @@ def comparisons_for_leaderboard(
         features_a=features[:, :4] if have_features else None,
         features_b=features[:, 4:] if have_features else None,
         feature_names=STYLE_FEATURES if have_features else (),
+        p_b=(
+            [np.nan if r.p_b is None else r.p_b for r in rows]
+            if any(r.p_b is not None for r in rows)
+            else None
+        ),
     )
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -105,6 +106,14 @@ class VoteRequestSerializer(serializers.Serializer[object]):
     rationale = serializers.CharField(
         required=False, allow_blank=True, max_length=MAX_RATIONALE_LENGTH
     )
+    p_b = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        min_value=0.0,
+        max_value=1.0,
+        help_text="Optional soft label: the probability that B is better, a finite number in "
+        "[0, 1] that agrees with the outcome (at most 0.5 for A, at least 0.5 for B).",
+    )
 
 
 class VoteReceiptSerializer(serializers.Serializer[object]):
@@ -136,7 +145,7 @@ def verdict_parse(item: object, *, with_battle: bool) -> Verdict:
     """
     if not isinstance(item, dict):
         raise InvalidRequest("A verdict is a JSON object with outcome and rationale.")
-    unknown = set(item) - {"outcome", "rationale", "battle"}
+    unknown = set(item) - {"outcome", "rationale", "battle", "p_b"}
     if unknown:
         raise InvalidRequest(f"Unknown field(s): {', '.join(sorted(map(str, unknown)))}.")
     battle: Any = item.get("battle", "") if with_battle else ""
@@ -160,7 +169,32 @@ def verdict_parse(item: object, *, with_battle: bool) -> Verdict:
         raise InvalidRequest(
             f"rationale: a string of at most {MAX_RATIONALE_LENGTH} characters, without NUL."
         )
-    return Verdict(public_id=battle, outcome=outcome_parse(outcome), rationale=rationale)
+    parsed = outcome_parse(outcome)
+    return Verdict(
+        public_id=battle,
+        outcome=parsed,
+        rationale=rationale,
+        p_b=p_b_parse(item.get("p_b"), parsed),
+    )
+
+
+def p_b_parse(value: object, outcome: Outcome) -> float | None:
+    """A verdict's optional soft label: a finite probability on the outcome's side of 0.5."""
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not 0.0 <= value <= 1.0
+    ):
+        raise InvalidRequest("p_b: a number in [0, 1], the probability that B is better.")
+    if (outcome == Outcome.A and value > 0.5) or (outcome == Outcome.B and value < 0.5):  # noqa: PLR2004
+        raise InvalidRequest(
+            f"p_b: {value} contradicts outcome {outcome.name}: at most 0.5 when A is better, "
+            "at least 0.5 when B is."
+        )
+    return float(value)
 
 
 # --- model owners and readers ------------------------------------------------------------------

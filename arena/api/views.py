@@ -207,6 +207,7 @@ class BattleVoteView(ApiView):
             rationale=verdict.rationale,
             idempotency_key=key,
             fingerprint=fingerprint,
+            p_b=verdict.p_b,
         )
         return _receipt_response(receipt)
 

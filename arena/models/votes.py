@@ -60,6 +60,11 @@ class Vote(models.Model):
     idempotency_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
     import_key = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     meta = models.JSONField(default=dict, blank=True, help_text="Extra fields kept from imports.")
+    # A soft label beside the verdict (AlpacaEval's preference − 1): the probability that B is
+    # better. The fits score the vote by it where it is present; NULL for a plain verdict.
+    p_b = models.FloatField(
+        null=True, blank=True, help_text="Probability that B is better, in [0, 1] (soft label)."
+    )
     created_at = models.DateTimeField(db_index=True)
 
     class Meta:
@@ -71,6 +76,10 @@ class Vote(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(outcome__in=[o.value for o in Outcome]), name="vote_outcome_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(p_b__isnull=True) | Q(p_b__gte=0.0, p_b__lte=1.0),
+                name="vote_p_b_probability",
             ),
             models.CheckConstraint(
                 condition=Q(source="crowd") | Q(source="judge", judge__isnull=False),

@@ -23,7 +23,8 @@ def scope_watermark(arena: Arena, scope: VoteScope) -> int | None:
 
 #: Per vote: A's and B's names, the outcome, the prompt id and category, then style features of
 #: A's and B's answers (tokens, headers, list items, bold), None when the battle has no answers,
-#: and the probability the pairing policy drew the pair with (None when unknown).
+#: the probability the pairing policy drew the pair with (None when unknown), and the vote's
+#: soft label (None when it has none).
 VOTE_ROW_FIELDS = (
     "battle__competitor_a__name",
     "battle__competitor_b__name",
@@ -39,6 +40,7 @@ VOTE_ROW_FIELDS = (
     "battle__completion_b__list_count",
     "battle__completion_b__bold_count",
     "battle__pair_probability",
+    "p_b",
 )
 
 
@@ -59,6 +61,7 @@ class VoteRow(NamedTuple):
     lists_b: int | None
     bold_b: int | None
     pair_probability: float | None
+    p_b: float | None
 
     @property
     def style_a(self) -> tuple[int | None, ...]:

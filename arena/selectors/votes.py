@@ -148,6 +148,7 @@ def vote_export_rows(arena: Arena, scope: VoteScope | None = None) -> Iterator[d
             "tags_a": sorted(tags["A"]),
             "tags_b": sorted(tags["B"]),
             "tstamp": vote.created_at.timestamp(),
+            "p_b": vote.p_b,
         }
 
 

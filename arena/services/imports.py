@@ -1,4 +1,4 @@
-"""Importing historical votes from files in the shared JSON Lines vote schema."""
+"""Importing historical votes from vote files of any format ``ratings.engine.formats`` reads."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ from arena.services.arenas import arena_content_add, arena_ensure_default
 from arena.services.bulk import bulk_insert
 from arena.services.identity import completions_identity_scan, votes_mark_identity_revealed
 from arena.services.null_models import null_models_check
-from ratings.engine.votefile import WINNERS, iter_records, open_text
+from ratings.engine.formats import read_answers, read_votes
+from ratings.engine.formats.schema import WINNERS, VoteFileError
 
 # Fields with a column of their own; everything else a record carries is kept in Vote.meta.
 _COLUMNS = {
@@ -36,6 +37,7 @@ _COLUMNS = {
     "answer_a",
     "answer_b",
     "tstamp",
+    "p_b",
 }
 _OUTCOMES = {name: int(outcome) for name, outcome in WINNERS.items()}
 
@@ -90,22 +92,55 @@ class ImportReport:
         )
 
 
-def _keyed_records(path: Path, arena: Arena) -> Iterator[tuple[str, dict[str, Any]]]:
+@dataclass(frozen=True)
+class ImportOptions:
+    """How to read the file: its format (``auto``: told from the content) and, for
+    arena-hard judgments that do not name it, the baseline."""
+
+    fmt: str = "auto"
+    baseline: str | None = None
+
+
+def file_records(path: Path, options: ImportOptions) -> list[dict[str, Any]]:
+    """Every vote of the file in the shared schema, checked before anything is written.
+
+    A file with no vote to import (only self-battles) and a vote with neither a prompt id nor a
+    prompt text (which would pool into one prompt) are VoteFileErrors naming the line.
+    """
+    records = []
+    self_battles = 0
+    for line, record in read_votes(path, options.fmt, baseline=options.baseline):
+        if record.get("question_id") in (None, "") and not record.get("prompt"):
+            raise VoteFileError(
+                path,
+                line,
+                "neither question_id nor prompt: the arena stores each vote's prompt; "
+                "give each vote its question_id or its prompt text",
+            )
+        self_battles += record["model_a"] == record["model_b"]
+        records.append(record)
+    if self_battles == len(records):
+        raise VoteFileError(
+            path,
+            1,
+            f"all {self_battles} votes are self-battles (model_a = model_b), which are not "
+            "imported: a vote needs two different competitors",
+        )
+    return records
+
+
+def _keyed_records(
+    records: list[dict[str, Any]], arena: Arena
+) -> Iterator[tuple[str, dict[str, Any]]]:
     """Records with a key that is the same for the same line on every import into the arena."""
     seen: Counter[str] = Counter()
-    for _, record in iter_records(path):
+    for record in records:
         digest = hashlib.sha256(
             f"{arena.pk}:".encode()
             + json.dumps(record, sort_keys=True, ensure_ascii=False).encode()
         ).hexdigest()[:56]
         seen[digest] += 1
         yield f"{digest}#{seen[digest]}", record
-
-
-def count_lines(path: Path) -> int:
-    """Non-blank lines, for the progress bar's total: a quick pass without parsing JSON."""
-    with open_text(path) as handle:
-        return sum(1 for line in handle if line.strip())
 
 
 class _Lookups:
@@ -274,6 +309,7 @@ def _import_batch(
                 "external_voter": "" if judged else (judge or "")[:200],
                 "import_key": key,
                 "created_at": when,
+                "p_b": record.get("p_b"),
                 "meta": {k: v for k, v in record.items() if k not in _COLUMNS},
             }
         )
@@ -300,35 +336,32 @@ def _cost(value: Any, *, whole: bool = False) -> Any:
 
 
 def answers_import(path: Path, report: ImportReport) -> None:
-    """Completions from an answers file (``model``, ``question_id``, ``answer`` per line)."""
+    """Completions from an answers file: ``model``, ``question_id``, ``answer`` per line, or
+    FastChat's, arena-hard's or AlpacaEval's answer files (``ratings.engine.formats.answers``)."""
     lookups = _Lookups(report)
     prompt_ids = dict(Prompt.objects.exclude(external_id="").values_list("external_id", "id"))
     missing: dict[tuple[int, int], Completion] = {}
-    with open_text(path) as handle:
-        for line in handle:
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            prompt_id = prompt_ids.get(str(row.get("question_id")))
-            competitor_id = lookups.competitors.get(str(row.get("model", "")).lower())
-            text = row.get("answer")
-            if prompt_id is None or competitor_id is None:
-                report.answers_skipped += 1
-                continue
-            key = (prompt_id, competitor_id)
-            if not isinstance(text, str) or not text.strip():
-                report.answers_skipped += 1
-                continue
-            if key not in lookups.completions and key not in missing:
-                missing[key] = Completion(
-                    prompt_id=prompt_id,
-                    competitor_id=competitor_id,
-                    text=text,
-                    energy_wh=_cost(row.get("energy_wh")),
-                    output_tokens=_cost(row.get("output_tokens"), whole=True),
-                    latency_ms=_cost(row.get("latency_ms"), whole=True),
-                )
-                missing[key].compute_features()
+    for _, row in read_answers(path):
+        prompt_id = prompt_ids.get(str(row.get("question_id")))
+        competitor_id = lookups.competitors.get(str(row.get("model", "")).lower())
+        text = row.get("answer")
+        if prompt_id is None or competitor_id is None:
+            report.answers_skipped += 1
+            continue
+        key = (prompt_id, competitor_id)
+        if not isinstance(text, str) or not text.strip():
+            report.answers_skipped += 1
+            continue
+        if key not in lookups.completions and key not in missing:
+            missing[key] = Completion(
+                prompt_id=prompt_id,
+                competitor_id=competitor_id,
+                text=text,
+                energy_wh=_cost(row.get("energy_wh")),
+                output_tokens=_cost(row.get("output_tokens"), whole=True),
+                latency_ms=_cost(row.get("latency_ms"), whole=True),
+            )
+            missing[key].compute_features()
     Completion.objects.bulk_create(missing.values(), ignore_conflicts=True)
     report.created["completions"] += len(missing)
     report.null_models = null_models_check(competitor_ids={k[1] for k in missing})
@@ -360,6 +393,7 @@ def votes_import(
     arena: Arena | None = None,
     batch_size: int = 5000,
     progress: Callable[[int, int], None] | None = None,
+    options: ImportOptions | None = None,
 ) -> ImportReport:
     """Import a vote file into an arena (the default one if None); a second import adds nothing.
 
@@ -368,12 +402,15 @@ def votes_import(
     vote. The import is one transaction: a bad line (VoteFileError names it) or any failure
     leaves the database as it was, and the file can be imported again once fixed.
     """
-    report = ImportReport(lines=count_lines(path))
+    records = file_records(path, options or ImportOptions())
+    if answers is not None:
+        list(read_answers(answers))  # a bad answers file is refused before anything is written
+    report = ImportReport(lines=len(records))
     now = timezone.now()
     with transaction.atomic():
         arena = arena or arena_ensure_default()
         lookups = _Lookups(report)
-        for batch in _batches(_keyed_records(path, arena), batch_size):
+        for batch in _batches(_keyed_records(records, arena), batch_size):
             _import_batch(batch, lookups, now, arena)
             if progress is not None:
                 progress(len(batch), report.lines)

@@ -34,6 +34,7 @@ def judge_vote(
     rationale: str = "",
     idempotency_key: str | None = None,
     fingerprint: str = "",
+    p_b: float | None = None,
 ) -> Receipt:
     """One verdict through ``vote_record``, the crowd's own write path."""
 
@@ -45,6 +46,7 @@ def judge_vote(
             rationale=rationale,
             idempotency_key=idempotency_key,
             savepoint=False,  # _idempotent's transaction fails whole with it
+            p_b=p_b,
         )
         return {
             "battle": public_id,

@@ -50,6 +50,7 @@ def vote_record(
     idempotency_key: str | None = None,
     now: datetime | None = None,
     savepoint: bool = True,
+    p_b: float | None = None,
 ) -> Vote:
     """Record the vote on a battle served to ``voter``: once, before expiry, or not at all.
 
@@ -73,6 +74,7 @@ def vote_record(
                 rationale=rationale,
                 idempotency_key=idempotency_key,
                 now=now,
+                p_b=p_b,
             )
     except ArenaError as error:
         metrics.votes_refused(source=source, code=error.code)
@@ -90,6 +92,7 @@ def _vote_write(
     rationale: str,
     idempotency_key: str | None,
     now: datetime | None,
+    p_b: float | None = None,
 ) -> tuple[Vote, bool]:
     """``vote_record``'s transaction: the vote, and whether it is new (not a replay)."""
     battle = selectors.battle_lock_for_vote(public_id=public_id, voter=voter)
@@ -112,6 +115,7 @@ def _vote_write(
             idempotency_key=idempotency_key,
             now=now,
         ),
+        "p_b": p_b,
     }
     try:
         pk = row_insert(Vote, fields)
@@ -183,6 +187,7 @@ class Verdict:
     public_id: str
     outcome: Outcome
     rationale: str = ""
+    p_b: float | None = None
 
 
 def _batch_rows(
@@ -213,7 +218,7 @@ def _batch_rows(
             raise BatchItemInvalid(index, error) from None
         voted.add(battle.pk)
         row = _vote_fields(**fields, outcome=verdict.outcome, rationale=verdict.rationale)
-        rows.append({**row, "battle_id": battle.pk})
+        rows.append({**row, "battle_id": battle.pk, "p_b": verdict.p_b})
     return rows
 
 

@@ -13,11 +13,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, NoReturn
 
+from ratings.cli.formats import add_format_arguments
 from ratings.core import RatingError
 from ratings.core.equilibrium.nash import SELECTIONS
 from ratings.core.equilibrium.winprob import PRIORS
@@ -37,7 +39,7 @@ from ratings.engine import (
     separate_groups_warning,
 )
 from ratings.engine.options import DisplayOptions
-from ratings.engine.votefile import VoteFileError, read_comparisons
+from ratings.engine.votefile import VoteFileError, drop_summary, read_comparisons
 
 EXIT_USAGE = 2
 
@@ -63,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m ratings", description="Rate competitors from pairwise votes.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     rate = commands.add_parser("rate", help="rate the competitors of a vote file")
-    rate.add_argument("votes", type=Path, help="vote file, JSON Lines, optionally .gz")
+    rate.add_argument("votes", type=Path, help="vote file in any format of --format, gzip or not")
+    add_format_arguments(rate)
     rate.add_argument("--method", choices=tuple(METHODS), default="bt")
     rate.add_argument(
         "--k",
@@ -166,6 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Methods that play over prompts: a vote file without prompt ids is refused for them.
+PROMPT_METHODS = frozenset(
+    name for name, method in METHODS.items() if method.options is EquilibriumOptions
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
@@ -209,19 +218,32 @@ def rate_file(args: argparse.Namespace) -> dict[str, Any]:
     """Read the votes named by ``args`` and rate them; the JSON-ready report."""
     where = dict(_parse_where(item) for item in args.where)
     wanted = _read_names(args.competitors) if args.competitors else None
+    dropped: Counter[str] = Counter()
     comparisons = read_comparisons(
         args.votes,
         where=where or None,
         competitors=wanted,
         weight_field=args.weight_field,
         prompt_field=getattr(args, "prompt_axis", None) or "question_id",
+        fmt=args.fmt,
+        baseline=args.baseline,
+        require_prompts=args.method if args.method in PROMPT_METHODS else None,
+        dropped=dropped,
     )
     if wanted is not None:
         missing = sorted(set(wanted) - set(comparisons.names))
         if missing:
             raise UsageError(f"unknown competitor {missing[0]!r} (no kept votes in {args.votes})")
     if comparisons.n_comparisons == 0:
-        raise UsageError(f"{args.votes}: no votes left after filtering")
+        raise UsageError(
+            f"{args.votes}: no votes left to rate (every line was left out: "
+            f"{drop_summary(dropped)})"
+            + (
+                ": a vote needs two different competitors"
+                if set(dropped) == {"self-battle"}
+                else ": loosen --where or --competitors"
+            )
+        )
     options = options_of(args)
     if args.method == "style-bt" and comparisons.features_a is None:
         raise UsageError(

@@ -14,22 +14,32 @@ import argparse
 import json
 import math
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ratings.cli.formats import add_format_arguments
 from ratings.core.errors import RatingError
 from ratings.core.judges import JudgedVotes, soft_verdicts
 from ratings.engine.report import judge_report_of
-from ratings.engine.votefile import WINNERS, VoteFileError, VoteFilter, iter_records
+from ratings.engine.votefile import (
+    WINNERS,
+    VoteFileError,
+    VoteFilter,
+    drop_summary,
+    iter_records,
+    prompt_key,
+)
 
 EXIT_USAGE = 2
 LENGTH_FIELDS = ("tokens", "len")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("votes", type=Path, help="vote file, JSON Lines, optionally .gz")
+    parser.add_argument("votes", type=Path, help="vote file in any format of --format, gzip or not")
+    add_format_arguments(parser)
     parser.add_argument(
         "--per-voter", action="store_true", help="report each crowd voter as its own judge"
     )
@@ -60,9 +70,16 @@ def read_judged_votes(
     per_voter: bool = False,
     where: dict[str, str] | None = None,
     hard_labels: bool = False,
+    fmt: str = "auto",
+    baseline: str | None = None,
+    dropped: Counter[str] | None = None,
 ) -> JudgedVotes:
     """Read a vote file with its judges, screen order and answer lengths; a soft label ``p_b``
-    counts as the verdict it favours (:func:`soft_verdicts`) unless ``hard_labels``."""
+    counts as the verdict it favours (:func:`soft_verdicts`) unless ``hard_labels``.
+
+    A vote without ``question_id`` is refused: position consistency pairs the two screen
+    orders of one battle by prompt, and votes without one would all count as one prompt.
+    """
     keep = VoteFilter(where=where)
     names: dict[str, int] = {}
     judges: dict[str, int] = {}
@@ -70,15 +87,26 @@ def read_judged_votes(
     columns: dict[str, list[Any]] = {k: [] for k in ("judge", "prompt", "a", "b", "first", "o")}
     lengths: list[tuple[float, float]] | None = []
     soft: list[float] = []
-    for _, record in iter_records(path):
-        if not keep.keeps(record):
+    for number, record in iter_records(path, fmt, baseline=baseline):
+        reason = keep.drop_reason(record)
+        if reason is not None:
+            if dropped is not None:
+                dropped[reason] += 1
             continue
+        question = prompt_key(record)
+        if question is None:
+            raise VoteFileError(
+                path,
+                number,
+                "no 'question_id': judges pairs the two screen orders of a battle by prompt; "
+                "give each vote its question_id",
+            )
         a = names.setdefault(record["model_a"], len(names))
         b = names.setdefault(record["model_b"], len(names))
         columns["judge"].append(
             judges.setdefault(judge_name(record, per_voter=per_voter), len(judges))
         )
-        columns["prompt"].append(prompts.setdefault(str(record.get("question_id")), len(prompts)))
+        columns["prompt"].append(prompts.setdefault(question, len(prompts)))
         columns["a"].append(a)
         columns["b"].append(b)
         columns["first"].append(b if record.get("position_swapped") is True else a)
@@ -121,14 +149,22 @@ def run_from_args(args: argparse.Namespace) -> int:
     """Run ``judges``; errors in the input print one line and exit with status 2."""
     try:
         where = dict(_parse_where(item) for item in args.where)
+        dropped: Counter[str] = Counter()
         votes = read_judged_votes(
             args.votes,
             per_voter=args.per_voter,
             where=where or None,
             hard_labels=args.hard_labels,
+            fmt=args.fmt,
+            baseline=args.baseline,
+            dropped=dropped,
         )
         if votes.a.size == 0:
-            raise ValueError(f"{args.votes}: no votes left after filtering")
+            raise ValueError(
+                f"{args.votes}: no votes left to judge (every line was left out: "
+                f"{drop_summary(dropped)}): a vote needs two different competitors, and loosen "
+                "--where if you gave it"
+            )
         out = judge_report_of(votes)
     except (VoteFileError, RatingError, OSError, ValueError) as exc:
         print(f"python -m ratings judges: error: {' '.join(str(exc).split())}", file=sys.stderr)

@@ -1,17 +1,18 @@
-"""The shared vote-file schema, and reading vote files into :class:`Comparisons`.
+"""Reading vote files into :class:`Comparisons`; the shared schema, re-exported.
 
-A vote file is JSON Lines, optionally gzip-compressed, one vote an object with the fields of
-:data:`VOTE_FIELDS` (only ``model_a``, ``model_b`` and ``winner`` are required) and per-set
-extras. This module is the schema's one description: the command-line tool reads with it, and
-the arena imports and exports by it. It has no Django import.
+A vote file is any format of :mod:`ratings.engine.formats` (the shared JSON Lines schema, the
+arena's CSV, LMArena, arena-hard-auto, AlpacaEval, MT-Bench), gzip or not. The schema's one
+description, :data:`VOTE_FIELDS`, lives in :mod:`ratings.engine.formats.schema` and is
+re-exported here: the command-line tool reads by it, and the arena imports and exports by it.
+It has no Django import.
 """
 
 from __future__ import annotations
 
 import gzip
 import io
-import json
 import math
+from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,88 +20,58 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from ratings.core.types import Comparisons, Outcome
+from ratings.core.types import Comparisons
+from ratings.engine.formats import read_votes
+from ratings.engine.formats.schema import (
+    REQUIRED_FIELDS,
+    STYLE_FEATURES,
+    VOTE_FIELDS,
+    WINNER_NAMES,
+    WINNERS,
+    VoteFileError,
+    prompt_key,
+)
 
-WINNERS: dict[str, Outcome] = {
-    "model_a": Outcome.A,
-    "model_b": Outcome.B,
-    "tie": Outcome.TIE,
-    "tie (bothbad)": Outcome.BOTH_BAD,
-}
-#: Every field of the shared schema, in the order the arena's CSV export writes them.
-VOTE_FIELDS: dict[str, str] = {
-    "question_id": "the prompt's id: votes on one prompt share it",
-    "prompt": "the prompt's text",
-    "model_a": "the competitor shown first (as A)",
-    "model_b": "the competitor shown second (as B)",
-    "winner": "model_a, model_b, tie, or tie (bothbad) when both answers were bad",
-    "judge": "who voted: a judge's name, or a crowd voter's pseudonym",
-    "source": "crowd or judge",
-    "arena": "the arena the vote was cast in (exports)",
-    "voter_kind": "anonymous, signed_in, group_member or judge (exports)",
-    "category": "the prompt's category",
-    "language": "the prompt's language",
-    "reason": "the voter's stated reason, if any (exports)",
-    "tags_a": "feedback tags on answer A (exports; ';'-separated in CSV)",
-    "tags_b": "feedback tags on answer B (exports; ';'-separated in CSV)",
-    "tstamp": "when the vote was cast, Unix seconds",
-    "answer_a": "answer A's text (imports; needed for style control and identity checks)",
-    "answer_b": "answer B's text (imports)",
-}
-#: Fields that ``rate`` reads when present and the arena does not store (yet): a vote's soft
-#: label and its answers' lengths.
+__all__ = [
+    "DROP_REASONS",
+    "REQUIRED_FIELDS",
+    "SCORING_FIELDS",
+    "STYLE_FEATURES",
+    "VOTE_FIELDS",
+    "WINNERS",
+    "WINNER_NAMES",
+    "VoteFileError",
+    "VoteFilter",
+    "drop_summary",
+    "iter_records",
+    "open_text",
+    "prompt_key",
+    "read_comparisons",
+]
+
+#: Fields that ``rate`` reads when present and the arena does not store: the answers' lengths
+#: (``p_b``, the soft label, is one of :data:`VOTE_FIELDS`).
 SCORING_FIELDS: dict[str, str] = {
-    "p_b": "soft label: the probability that B is better, 0 to 1 (AlpacaEval's preference − 1)",
     "len_a": "answer A's length in characters (lc-winrate; else the length of answer_a)",
     "len_b": "answer B's length in characters",
 }
-REQUIRED_FIELDS = ("model_a", "model_b", "winner")
-#: The name each outcome has in the ``winner`` field.
-WINNER_NAMES: dict[Outcome, str] = {outcome: name for name, outcome in WINNERS.items()}
-#: Style features read when a file carries them for both sides (``tokens_a``, ``tokens_b``, …).
-STYLE_FEATURES = ("tokens", "header_count", "list_count", "bold_count")
-
-
-class VoteFileError(ValueError):
-    """A vote file cannot be read; the message names the line and the problem."""
-
-    def __init__(self, path: str | Path, line: int, problem: str) -> None:
-        self.path = str(path)
-        self.line = line
-        self.problem = problem
-        super().__init__(f"{path}, line {line}: {problem}")
 
 
 def open_text(path: str | Path) -> TextIO:
-    """Open a plain or gzip-compressed text file, chosen by the file's magic bytes."""
+    """Open a plain or gzip-compressed text file, chosen by the file's magic bytes (a UTF-8
+    BOM is skipped)."""
     raw = Path(path).open("rb")  # noqa: SIM115 - returned to the caller, who closes it
     if raw.peek(2)[:2] == b"\x1f\x8b":
-        return io.TextIOWrapper(gzip.GzipFile(fileobj=raw), encoding="utf-8")
-    return io.TextIOWrapper(raw, encoding="utf-8")
+        return io.TextIOWrapper(gzip.GzipFile(fileobj=raw), encoding="utf-8-sig")
+    return io.TextIOWrapper(raw, encoding="utf-8-sig")
 
 
-def iter_records(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield ``(line_number, record)`` for each vote, checking the required fields."""
-    with open_text(path) as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise VoteFileError(path, number, f"not valid JSON ({exc.msg})") from None
-            if not isinstance(record, dict):
-                raise VoteFileError(path, number, "expected a JSON object")
-            for field in REQUIRED_FIELDS:
-                if not isinstance(record.get(field), str) or not record[field]:
-                    raise VoteFileError(path, number, f"field {field!r} is missing or not a string")
-            if record["winner"] not in WINNERS:
-                raise VoteFileError(
-                    path,
-                    number,
-                    f"winner {record['winner']!r} is not one of {', '.join(WINNERS)}",
-                )
-            yield number, record
+def iter_records(
+    path: str | Path, fmt: str = "auto", *, baseline: str | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line_number, record)`` for each vote of a file in any registered format
+    (:mod:`ratings.engine.formats`), checked against the shared schema."""
+    yield from read_votes(path, fmt, baseline=baseline)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,13 +83,32 @@ class VoteFilter:
 
     def keeps(self, record: Mapping[str, Any]) -> bool:
         """Whether a record passes the filter (self-battles never do)."""
+        return self.drop_reason(record) is None
+
+    def drop_reason(self, record: Mapping[str, Any]) -> str | None:
+        """Why a record is left out (:data:`DROP_REASONS`' keys), or None when it is kept."""
         if record["model_a"] == record["model_b"]:
-            return False
+            return "self-battle"
         if self.competitors is not None and not (
             record["model_a"] in self.competitors and record["model_b"] in self.competitors
         ):
-            return False
-        return all(_as_text(record.get(k)) == v for k, v in (self.where or {}).items())
+            return "competitors"
+        if not all(_as_text(record.get(k)) == v for k, v in (self.where or {}).items()):
+            return "where"
+        return None
+
+
+#: Why votes are left out, in words for an error that says where a file's votes went.
+DROP_REASONS = {
+    "self-battle": "self-battles (model_a = model_b)",
+    "competitors": "outside --competitors",
+    "where": "not matching --where",
+}
+
+
+def drop_summary(dropped: Mapping[str, int]) -> str:
+    """``"3 self-battles (model_a = model_b), 2 not matching --where"``, for error messages."""
+    return ", ".join(f"{n} {DROP_REASONS[k]}" for k, n in dropped.items() if n) or "none"
 
 
 def _as_text(value: Any) -> str:
@@ -135,13 +125,20 @@ def read_comparisons(
     weight_field: str | None = None,
     prompt_field: str = "question_id",
     on_record: Callable[[dict[str, Any]], None] | None = None,
+    fmt: str = "auto",
+    baseline: str | None = None,
+    require_prompts: str | None = None,
+    dropped: Counter[str] | None = None,
 ) -> Comparisons:
-    """Read a vote file into :class:`Comparisons`, in file order.
+    """Read a vote file of any registered format into :class:`Comparisons`, in file order.
 
-    Self-battles are dropped. ``weight_field`` names a numeric field that repeats a vote (the
-    Ko-Arena ``weight``); ``prompt_field`` names the grouping key stored in ``prompt`` (a prompt
-    id, a category, a cluster). Style features are filled when every kept record has
-    ``<feature>_a`` and ``<feature>_b`` for each of :data:`STYLE_FEATURES`.
+    Self-battles are dropped (and counted in ``dropped`` with the filters' drops).
+    ``weight_field`` names a numeric field that repeats a vote (the Ko-Arena ``weight``);
+    ``prompt_field`` names the grouping key stored in ``prompt`` (a prompt id, a category, a
+    cluster). With ``require_prompts`` (the method that needs them), a kept vote without that
+    key is a VoteFileError rather than pooled with the others into one prompt. Style features
+    are filled when every kept record has ``<feature>_a`` and ``<feature>_b`` for each of
+    :data:`STYLE_FEATURES`; ``p_b`` (NaN where a vote has none) when any record has a soft label.
     """
     keep = VoteFilter(where=where, competitors=competitors)
     a_names: list[str] = []
@@ -149,19 +146,31 @@ def read_comparisons(
     outcome: list[int] = []
     weight: list[float] = []
     prompt: list[str] = []
+    p_b: list[float] = []
     feats_a: list[list[float]] = []
     feats_b: list[list[float]] = []
     have_features = True
-    p_b: list[float] = []
     lengths: list[tuple[float, float]] | None = []
-    for number, record in iter_records(path):
-        if not keep.keeps(record):
+    for number, record in iter_records(path, fmt, baseline=baseline):
+        reason = keep.drop_reason(record)
+        if reason is not None:
+            if dropped is not None:
+                dropped[reason] += 1
             continue
+        key = prompt_key(record, prompt_field)
+        if key is None and require_prompts is not None:
+            raise VoteFileError(
+                path,
+                number,
+                f"no {prompt_field!r}: {require_prompts} plays over prompts and would pool "
+                f"every vote without one into a single prompt; give each vote its "
+                f"{prompt_field}, or choose another field with --prompt-axis",
+            )
         a_names.append(record["model_a"])
         b_names.append(record["model_b"])
         outcome.append(WINNERS[record["winner"]])
         weight.append(_weight(path, number, record, weight_field))
-        prompt.append(_as_text(record.get(prompt_field)))
+        prompt.append(key or "")
         p_b.append(_soft_label(path, number, record))
         if lengths is not None:
             sizes = _lengths(record)

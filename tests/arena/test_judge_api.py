@@ -440,3 +440,31 @@ def test_bad_idempotency_key_is_refused(api, served):
     )
     assert_error(response, 400, "invalid_request")
     assert not Vote.objects.exists()
+
+
+def test_a_vote_carries_an_optional_soft_label(api, served):
+    response = api.post(f"/api/v1/battles/{served.public_id}/vote", {"outcome": "B", "p_b": 0.8})
+    assert response.status_code == 201
+    assert Vote.objects.get().p_b == 0.8
+
+
+@pytest.mark.parametrize(
+    "p_b",
+    [1.5, -0.1, "0.8", True, 0.2],  # out of range, a string, a boolean, against the outcome B
+)
+def test_a_bad_soft_label_is_refused_and_records_nothing(api, served, p_b):
+    response = api.post(f"/api/v1/battles/{served.public_id}/vote", {"outcome": "B", "p_b": p_b})
+    assert response.status_code == 400
+    assert "p_b" in response.json()["message"]
+    assert not Vote.objects.exists()
+
+
+def test_a_non_finite_soft_label_is_refused(api, served):
+    response = api.client.post(
+        f"/api/v1/battles/{served.public_id}/vote",
+        '{"outcome": "B", "p_b": NaN}',
+        content_type="application/json",
+        headers=api.headers(),
+    )
+    assert response.status_code == 400
+    assert not Vote.objects.exists()

@@ -1,4 +1,4 @@
-"""manage.py import_votes FILE: load a vote file in the shared JSON Lines schema (gzip too)."""
+"""manage.py import_votes FILE: load a vote file of any format ratings.engine.formats reads."""
 
 from __future__ import annotations
 
@@ -11,21 +11,38 @@ from tqdm import tqdm
 
 from arena.exceptions import ArenaNotFound
 from arena.services.arenas import arena_get_by_slug
-from arena.services.imports import votes_import
-from ratings.engine.votefile import VoteFileError
+from arena.services.imports import ImportOptions, votes_import
+from ratings.engine.formats import FORMAT_CHOICES, VoteFileError
 
 
 class Command(BaseCommand):
     help = (
-        "Import votes from a JSON Lines file (plain or gzip) in the shared vote schema. Creates "
-        "the competitors, prompts, judges and completions it needs; skips self-battles; "
-        "importing the same file twice adds nothing."
+        "Import votes from a vote file (plain or gzip): the shared JSON Lines schema, the "
+        "arena's CSV export, LMArena battles, arena-hard-auto judgments, AlpacaEval annotations "
+        "or MT-Bench judgments, told from the content unless --format names it. Creates the "
+        "competitors, prompts, judges and completions it needs; skips self-battles; importing "
+        "the same file twice adds nothing."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("file", type=Path, help="votes.jsonl or votes.jsonl.gz")
+        parser.add_argument("file", type=Path, help="the vote file, gzip or not")
         parser.add_argument(
-            "--answers", type=Path, help="answers.jsonl: model, question_id, answer"
+            "--format",
+            dest="fmt",
+            choices=FORMAT_CHOICES,
+            default="auto",
+            help="the file's format (default: told from its content; see docs/formats.md)",
+        )
+        parser.add_argument(
+            "--baseline",
+            help="arena-hard: the baseline of judgments that do not name it "
+            "(default: arena-hard's baseline for the record's category)",
+        )
+        parser.add_argument(
+            "--answers",
+            type=Path,
+            help="answers: model, question_id, answer per line, or FastChat, arena-hard or "
+            "AlpacaEval answer files",
         )
         parser.add_argument(
             "--arena", help="slug of the arena to import into (default: the default arena)"
@@ -51,6 +68,7 @@ class Command(BaseCommand):
                     answers=options["answers"],
                     batch_size=options["batch_size"],
                     progress=progress,
+                    options=ImportOptions(fmt=options["fmt"], baseline=options["baseline"]),
                 )
             except ArenaNotFound as error:
                 raise CommandError(error.message, returncode=2) from None
