@@ -274,11 +274,9 @@ def options_of(args: argparse.Namespace) -> MethodOptions:
 
 
 def _add_lc_winrate_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--baseline``, ``--difficulty``, ``--gamed``, ``--gamed-weight`` and ``--folds``."""
+    """``--difficulty``, ``--gamed``, ``--gamed-weight`` and ``--folds`` (``--baseline`` is
+    shared with the vote-file options: one baseline model for the file and the method)."""
     group = parser.add_argument_group("lc-winrate (AlpacaEval 2 length-controlled win rate)")
-    group.add_argument(
-        "--baseline", metavar="NAME", help="the baseline every model is rated against"
-    )
     group.add_argument(
         "--difficulty",
         type=Path,

@@ -19,6 +19,7 @@ def add_format_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--baseline",
         metavar="NAME",
-        help="arena-hard: the baseline the judgments compare against, when the file does not "
-        "name it (default: arena-hard's baseline for the record's category)",
+        help="the baseline model: lc-winrate rates every model against it; an arena-hard "
+        "file's judgments compare against it when the file does not name it (default there: "
+        "arena-hard's baseline for the record's category)",
     )
