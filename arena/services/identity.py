@@ -40,8 +40,11 @@ def votes_mark_identity_revealed(*, battle_ids: Iterable[int] | None = None) -> 
     Imported votes get it here (their answers arrive with them); crowd and judge votes get it
     when recorded.
     """
+    # A positive test on the leaking completions: a negated filter (``~Q(...leak="")``) is also
+    # true where the battle has no completion, and would mark every imported vote without answers.
+    leaking = Completion.objects.exclude(identity_leak="").values("id")
     votes = Vote.objects.filter(identity_revealed=False).filter(
-        ~Q(battle__completion_a__identity_leak="") | ~Q(battle__completion_b__identity_leak="")
+        Q(battle__completion_a__in=leaking) | Q(battle__completion_b__in=leaking)
     )
     if battle_ids is not None:
         votes = votes.filter(battle_id__in=list(battle_ids))
