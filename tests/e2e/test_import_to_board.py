@@ -44,11 +44,13 @@ def test_llmfao_import_then_recompute_gives_the_cli_board():
         pytest.skip(f"shared data not found at {path}: the LLMFAO votes are needed")
     call_command("import_votes", path, "--no-progress", stdout=StringIO())
     assert not Vote.objects.filter(identity_revealed=True).exists()
+    out = StringIO()
+    call_command("recompute", "--no-progress", stdout=out)
+    # Every scope's methods but style-bt, which needs the answers this file does not carry.
+    assert "15 runs: 15 done, 0 failed" in out.getvalue()
     client = Client()
+    assert client.get("/api/v1/leaderboards/all/style-bt/").status_code == 404
     for method in ("bt", "elo"):
-        out = StringIO()
-        call_command("recompute", "--scope", "all", "--method", method, "--no-progress", stdout=out)
-        assert "1 runs: 1 done" in out.getvalue()
         board, cli = _board(client, method), _cli(path, method)
         assert len(board) == 70
         assert board.keys() == cli.keys()
