@@ -290,9 +290,10 @@ ARENA_JUDGE_TWIN_SHARE = float(env_str("ARENA_JUDGE_TWIN_SHARE", "0.1"))
 #: A person's battles within this many hours form their session: the next battles avoid the
 #: prompts it showed and keep each competitor within twice its fair share of it (0: off).
 ARENA_SESSION_WINDOW_HOURS = float(env_str("ARENA_SESSION_WINDOW_HOURS", "12"))
-#: A competitor whose answers to different prompts are this similar (mean word-3-gram Jaccard,
-#: 0 to 1) is flagged as a null model and kept off public leaderboards until an operator clears
-#: it. Real models in the shared LLMFAO answers score at most about 0.3; a constant answer scores 1.
+#: A competitor whose answers to different prompts, or to their own prompts, are this similar
+#: (mean word-3-gram Jaccard, 0 to 1) is flagged as a null model and kept off public leaderboards
+#: until an operator clears it. Real models in the shared LLMFAO answers score at most 0.42; a
+#: constant answer, or one that repeats the prompt, scores 1.
 ARENA_NULL_MODEL_THRESHOLD = float(env_str("ARENA_NULL_MODEL_THRESHOLD", "0.6"))
 #: How many of a competitor's newest answers the null-model score compares (pairs grow as n²).
 ARENA_NULL_MODEL_SAMPLE = env_int("ARENA_NULL_MODEL_SAMPLE", 40)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from arena.models import Arena, Vote, VoterFlag
 from arena.selectors.votes import VoteScope
@@ -19,6 +19,16 @@ def scope_watermark(arena: Arena, scope: VoteScope) -> int | None:
     """The highest vote id in the scope, or None when it has no vote."""
     top: int | None = votes_in_scope(arena, scope).aggregate(top=Max("id"))["top"]
     return top
+
+
+def scope_has_unanswered_votes(arena: Arena, scope: VoteScope) -> bool:
+    """Whether a vote in the scope is on a battle without both answers (an answer-less import):
+    such a scope has no style features to control for."""
+    return (
+        votes_in_scope(arena, scope)
+        .filter(Q(battle__completion_a__isnull=True) | Q(battle__completion_b__isnull=True))
+        .exists()
+    )
 
 
 #: Per vote: A's and B's names, the outcome, the prompt id and category, then style features of

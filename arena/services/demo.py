@@ -1,5 +1,6 @@
-"""A believable demo arena: competitors with different strengths per category, prompts,
-answers in varied Markdown styles, and votes simulated from a Bradley–Terry ground truth."""
+"""The demo: a "Vicuna-80" arena of real prompts, answers and votes (``demo_vicuna``), a smaller
+"Simulated crowd" arena whose votes are drawn from a Bradley–Terry ground truth over the same
+real answers, and a private expert panel."""
 
 from __future__ import annotations
 
@@ -14,121 +15,34 @@ from django.utils import timezone
 from arena.models import (
     Arena,
     Battle,
-    Competitor,
     Completion,
     Outcome,
-    Prompt,
     PromptSet,
     Vote,
     VoterGroup,
     VoteTag,
-    content_hash,
 )
-from arena.services.identity import completions_identity_scan
-
-#: Below this strength a competitor's answers may both be judged bad.
-WEAK = 1000
-
-CATEGORIES = ("coding", "math", "writing", "reasoning", "knowledge", "multilingual")
-
-# name, organisation, overall strength (Elo-like), per-category bonus, verbosity (0..1)
-COMPETITORS: tuple[tuple[str, str, float, dict[str, float], float], ...] = (
-    ("Aurora-70B", "Northwind Labs", 1180, {"reasoning": 60, "math": 40}, 0.7),
-    ("Basalt-8B", "Northwind Labs", 960, {"coding": 30}, 0.3),
-    ("Cirrus-Large", "Skyline AI", 1150, {"writing": 80, "multilingual": 50}, 0.9),
-    ("Cirrus-Mini", "Skyline AI", 1010, {"writing": 40}, 0.6),
-    ("Delta-Coder-33B", "Riverbank", 1090, {"coding": 160, "math": 40, "writing": -80}, 0.5),
-    ("Ember-13B", "Open Hearth", 940, {"knowledge": 30}, 0.4),
-    ("Fjord-405B", "Polar Research", 1210, {"knowledge": 70, "multilingual": 30}, 0.8),
-    ("Granite-Chat", "Quarry Systems", 1040, {"reasoning": 20}, 0.5),
-    ("Helix-Math-7B", "Spiral Inc.", 990, {"math": 190, "writing": -100}, 0.2),
-    ("Iris-Vision", "Spectrum", 1060, {"multilingual": 90}, 0.6),
-    ("Juniper-3B", "Greenhouse", 880, {}, 0.2),
-    ("Kestrel-Pro", "Falconry AI", 1130, {"coding": 50, "reasoning": 50}, 0.7),
+from arena.services.demo_vicuna import (
+    VicunaContent,
+    vicuna_content_load,
+    vicuna_votes_load,
+    vicuna_votes_read,
 )
+from arena.services.identity import completions_identity_scan, votes_mark_identity_revealed
+from arena.services.null_models import null_models_check
 
-SUBJECTS = {
-    "coding": [
-        "a function that merges two sorted lists",
-        "a thread-safe LRU cache",
-        "a SQL query for the top 3 customers per region",
-        "a regex for ISO dates",
-        "a binary search over a rotated array",
-        "a CLI that counts words in files",
-        "unit tests for a date parser",
-        "a debounce helper in JavaScript",
-    ],
-    "math": [
-        "the sum of the first n odd numbers",
-        "the derivative of x^x",
-        "the probability of two sixes in three dice rolls",
-        "why sqrt(2) is irrational",
-        "the eigenvalues of a 2x2 rotation matrix",
-        "the expected number of coin flips to get two heads in a row",
-        "the integral of ln(x)",
-        "the number of ways to tile a 2xn board",
-    ],
-    "writing": [
-        "a cover letter for a junior data analyst",
-        "a haiku about autumn rain",
-        "a product description for a steel water bottle",
-        "a wedding toast for a sister",
-        "a short story opening set on a night train",
-        "an apology email for a late delivery",
-        "a limerick about a forgetful robot",
-        "a persuasive op-ed on bike lanes",
-    ],
-    "reasoning": [
-        "which of three boxes holds the prize given two false labels",
-        "how many handshakes happen among 10 people",
-        "the next number in 2, 6, 12, 20",
-        "whether a barber who shaves all who do not shave themselves exists",
-        "how to measure 4 litres with 3- and 5-litre jugs",
-        "who owns the fish in a five-house puzzle",
-        "the fastest way to cross a bridge with one torch",
-        "the odd one out among a cube, a sphere, a square and a cone",
-    ],
-    "knowledge": [
-        "the causes of the French Revolution",
-        "how vaccines train the immune system",
-        "the difference between weather and climate",
-        "how a transistor works",
-        "the history of the printing press",
-        "why the sky is blue",
-        "the main ideas of Keynesian economics",
-        "how photosynthesis stores energy",
-    ],
-    "multilingual": [
-        "'good morning' in five languages",
-        "a German idiom and its meaning",
-        "a French sentence with the subjunctive",
-        "Japanese counters for flat objects",
-        "the Spanish difference between ser and estar",
-        "a Korean honorific greeting",
-        "Italian false friends for English speakers",
-        "a Portuguese tongue twister",
-    ],
+#: Below this strength both answers of a battle may be judged bad.
+WEAK = 1050
+
+# The simulated arena's ground truth (invented, Elo-like): overall strength and per-category
+# bonus of the five Vicuna-80 systems whose answers the demo has.
+STRENGTHS: dict[str, tuple[float, dict[str, float]]] = {
+    "gpt-4": (1180, {"coding": 60, "math": 60, "fermi": 40}),
+    "claude": (1130, {"writing": 50, "roleplay": 40}),
+    "gpt-3.5-turbo": (1100, {"coding": 30}),
+    "bard": (1040, {"knowledge": 30, "math": -60}),
+    "vicuna-13b": (1000, {"roleplay": 30, "math": -80, "coding": -60}),
 }
-VERBS = [
-    "Explain",
-    "Write",
-    "Describe",
-    "Show step by step",
-    "Give a concise answer on",
-    "Help me with",
-    "I need",
-    "Walk me through",
-]
-AUDIENCES = [
-    "",
-    " for a beginner",
-    " for an expert",
-    " in under 100 words",
-    " with an example",
-    " as if to a child",
-    " with pros and cons",
-    " and cite common pitfalls",
-]
 
 
 @dataclass
@@ -138,61 +52,15 @@ class DemoReport:
     completions: int
     votes: int
     arenas: int
+    null_models: list[str]
 
     def summary(self) -> str:
+        held = ", ".join(self.null_models)
         return (
             f"seeded {self.arenas} arenas, {self.competitors} competitors, {self.prompts} "
             f"prompts, {self.completions} completions and {self.votes} votes"
+            + (f"; null models held back: {held}" if held else "")
         )
-
-
-def _topic(prompt_text: str) -> str:
-    """What a demo prompt asks about, without its verb, audience and number."""
-    text = prompt_text.rsplit(". (", 1)[0]
-    for verb in VERBS:
-        text = text.removeprefix(verb + " ")
-    for audience in AUDIENCES:
-        if audience:
-            text = text.removesuffix(audience)
-    return text
-
-
-def _answer(
-    rng: random.Random, *, category: str, subject: str, verbosity: float, quality: float
-) -> str:
-    """An answer whose Markdown style follows the competitor's verbosity and quality.
-
-    It never names its author: a name in an answer would unmask the battle.
-    """
-    parts = []
-    if rng.random() < verbosity:
-        parts.append(f"## {subject[0].upper()}{subject[1:]}\n")
-    parts.append(
-        ("Here is a careful answer." if quality > 0 else "Here is an answer.")
-        + f" It covers {subject}."
-    )
-    n_points = 1 + int(verbosity * 5 * rng.random()) + (quality > 0)
-    for i in range(n_points):
-        point = f"point {i + 1} about {subject}"
-        parts.append(
-            f"- **{point.capitalize()}**: detail {rng.randint(1, 99)}."
-            if rng.random() < verbosity
-            else f"- {point}."
-        )
-    if category == "coding":
-        parts.append(
-            "```python\ndef solve(data):\n    # a sketch of the approach\n"
-            f"    return sorted(data)[:{rng.randint(1, 9)}]\n```"
-        )
-    if category == "math":
-        parts.append(
-            f"The result is **{rng.randint(2, 500)}**."
-            if quality > 0
-            else f"I think the result is {rng.randint(2, 500)}."
-        )
-    if rng.random() < verbosity / 2:
-        parts.append("In summary, the key ideas above answer the question.")
-    return "\n\n".join(parts)
 
 
 def _draw_outcome(rng: random.Random, gap: float, both_weak: bool) -> Outcome:
@@ -204,112 +72,66 @@ def _draw_outcome(rng: random.Random, gap: float, both_weak: bool) -> Outcome:
     return Outcome.A if rng.random() < p_a else Outcome.B
 
 
-def _make_prompts(
-    rng: random.Random, n: int, categories: tuple[str, ...], label: str
-) -> list[Prompt]:
-    prompts = []
-    for i in range(n):
-        category = categories[i % len(categories)]
-        subject = rng.choice(SUBJECTS[category])
-        text = f"{rng.choice(VERBS)} {subject}{rng.choice(AUDIENCES)}. ({label} {i + 1})"
-        prompts.append(
-            Prompt(text=text, category=category, language="en", content_hash=content_hash(text))
-        )
-    return Prompt.objects.bulk_create(prompts)
-
-
 def _costs_add(completion: Completion, *, strength: float) -> None:
-    """Invented costs: stronger demo models spend more energy per token and answer slower."""
+    """Invented costs (the files have none): stronger systems spend more energy per token and
+    answer slower, so that the informed condition has something to show."""
     per_token_wh = 0.0004 * (1 + max(strength - 950, 0) / 100)
     completion.output_tokens = completion.n_tokens
     completion.energy_wh = round(per_token_wh * completion.n_tokens, 4)
     completion.latency_ms = int(200 + completion.n_tokens * (8 + max(strength - 950, 0) / 20))
 
 
-def _make_completions(
-    rng: random.Random, prompts: list[Prompt], competitors: list[Competitor]
-) -> dict[tuple[int, int], Completion]:
-    specs = {spec[0]: spec for spec in COMPETITORS}
-    completions: dict[tuple[int, int], Completion] = {}
-    for prompt in prompts:
-        subject = _topic(prompt.text)
-        for competitor in competitors:
-            _, _, base, extra, verbosity = specs[competitor.name]
-            completion = Completion(
-                prompt=prompt,
-                competitor=competitor,
-                text=_answer(
-                    rng,
-                    category=prompt.category,
-                    subject=subject,
-                    verbosity=verbosity,
-                    quality=base + extra.get(prompt.category, 0) - 1050,
-                ),
-            )
-            completion.compute_features()
-            _costs_add(completion, strength=base)
-            completions[(prompt.id, competitor.id)] = completion
-    Completion.objects.bulk_create(completions.values())
-    completions_identity_scan(completions=Completion.objects.filter(prompt__in=prompts))
-    return completions
-
-
 def _simulate_votes(
-    rng: random.Random,
-    *,
-    arena: Arena,
-    prompts: list[Prompt],
-    competitors: list[Competitor],
-    completions: dict[tuple[int, int], Completion],
-    n_votes: int,
-) -> int:
-    """Crowd votes drawn from the competitors' per-category strengths, in the past month."""
-    specs = {spec[0]: spec for spec in COMPETITORS}
+    rng: random.Random, *, arena: Arena, content: VicunaContent, n_votes: int
+) -> list[Vote]:
+    """Crowd votes drawn from ``STRENGTHS`` per category over the real answers, in the past
+    month."""
+    names = sorted(STRENGTHS)
+    questions = [q for q in content.prompts if all((q, n) in content.completions for n in names)]
     battles, votes = [], []
     start = timezone.now() - timedelta(days=30)
     for i in range(n_votes):
-        first, second = rng.sample(competitors, 2)
-        prompt = rng.choice(prompts)
-        one, two = specs[first.name], specs[second.name]
-        gap = one[2] + one[3].get(prompt.category, 0) - two[2] - two[3].get(prompt.category, 0)
+        first, second = rng.sample(names, 2)
+        question = rng.choice(questions)
+        category = content.prompts[question].category
+        (base_1, extra_1), (base_2, extra_2) = STRENGTHS[first], STRENGTHS[second]
+        gap = base_1 + extra_1.get(category, 0) - base_2 - extra_2.get(category, 0)
+        answer_1 = content.completions[(question, first)]
+        answer_2 = content.completions[(question, second)]
         # Voters favour longer answers a little, as real crowds do: style control has work to do.
-        gap += 15 * (
-            completions[(prompt.id, first.id)].n_tokens
-            > completions[(prompt.id, second.id)].n_tokens
-        )
+        gap += 15 * (answer_1.n_tokens > answer_2.n_tokens)
         when = start + timedelta(seconds=i * 30 * 86400 / max(n_votes, 1))
         voter = f"demo-{arena.slug}-voter-{rng.randint(1, 150)}"
         battles.append(
             Battle(
                 arena=arena,
                 public_id=f"demo{rng.getrandbits(96):024x}",
-                prompt=prompt,
-                competitor_a=first,
-                competitor_b=second,
-                completion_a=completions[(prompt.id, first.id)],
-                completion_b=completions[(prompt.id, second.id)],
+                prompt=content.prompts[question],
+                competitor_a=content.competitors[first],
+                competitor_b=content.competitors[second],
+                completion_a=answer_1,
+                completion_b=answer_2,
                 origin=Battle.Origin.CROWD,
                 session_key=voter,
                 created_at=when,
                 expires_at=when + timedelta(minutes=10),
             )
         )
-        both_weak = one[2] < WEAK and two[2] < WEAK
         votes.append(
             Vote(
-                outcome=_draw_outcome(rng, gap, both_weak),
+                outcome=_draw_outcome(rng, gap, both_weak=max(base_1, base_2) < WEAK),
                 source=Vote.Source.CROWD,
                 session_key=voter,
                 external_voter=voter,
                 created_at=when + timedelta(seconds=40),
             )
         )
-    Battle.objects.bulk_create(battles)
+    Battle.objects.bulk_create(battles, batch_size=2000)
     for battle, vote in zip(battles, votes, strict=True):
         vote.battle = battle
-    Vote.objects.bulk_create(votes)
+    Vote.objects.bulk_create(votes, batch_size=2000)
     _simulate_feedback(rng, arena=arena, votes=votes)
-    return len(votes)
+    return votes
 
 
 def _simulate_feedback(rng: random.Random, *, arena: Arena, votes: list[Vote]) -> None:
@@ -329,86 +151,39 @@ def _simulate_feedback(rng: random.Random, *, arena: Arena, votes: list[Vote]) -
     VoteTag.objects.bulk_create(vote_tags)
 
 
-#: The coding arena's pool: a subset that overlaps the main arena's.
-CODE_ARENA_COMPETITORS = (
-    "Aurora-70B",
-    "Basalt-8B",
-    "Delta-Coder-33B",
-    "Fjord-405B",
-    "Helix-Math-7B",
-    "Juniper-3B",
-    "Kestrel-Pro",
-)
-
-
-@transaction.atomic
-def demo_seed(*, seed: int = 0, n_prompts: int = 240, n_votes: int = 3000) -> DemoReport:
-    """Fill an empty database with the demo; the same seed gives the same content.
-
-    Three arenas: "main" (the default: every competitor, general prompts in six categories),
-    "code" (a public coding arena with an overlapping pool and its own prompt set, about 40% of
-    the main arena's votes) and "expert-panel" (private, for the "experts" voter group).
-    """
-    rng = random.Random(seed)  # noqa: S311 - a reproducible simulation, not a secret
-    competitors = Competitor.objects.bulk_create(
-        [
-            Competitor(name=name, organisation=org, description=f"Demo model by {org}.")
-            for name, org, *_ in COMPETITORS
-        ]
+def _arenas_create(content: VicunaContent, *, vicuna_votes: bool) -> tuple[Arena, Arena]:
+    """The Vicuna-80 arena (the default, unless its votes are left out) and the simulated one,
+    both on the Vicuna-80 prompt set, and the private expert panel."""
+    vicuna_set = PromptSet.objects.create(
+        name="vicuna-80", version=1, description="The 80 Vicuna questions (lm-sys/FastChat)."
     )
-    main = Arena.objects.create(
-        slug="main",
-        name="Main arena",
-        is_default=True,
-        description="General-purpose prompts in six categories; every competitor takes part.",
-        informed_share=0.2,  # a fifth of crowd battles show each answer's cost
+    vicuna_set.prompts.set(content.prompts.values())
+    answered = [content.competitors[name] for name in sorted(STRENGTHS)]
+    vicuna = Arena.objects.create(
+        slug="vicuna-80",
+        name="Vicuna-80",
+        is_default=vicuna_votes,
+        description=(
+            "The 80 Vicuna questions with real answers, and 15,200 real votes: crowd workers of "
+            "the QLoRA and PRD studies, and five LLM reviewers (GPT-4, GPT-3.5, Claude, Bard, "
+            "Vicuna-13B) that saw each pair in both orders."
+        ),
     )
-    general = PromptSet.objects.create(name="general", version=1)
-    prompts = _make_prompts(rng, n_prompts, CATEGORIES, "demo prompt")
-    general.prompts.set(prompts)
-    main.prompt_sets.add(general)
-    main.competitors.set(competitors)
-    completions = _make_completions(rng, prompts, competitors)
-    votes = _simulate_votes(
-        rng,
-        arena=main,
-        prompts=prompts,
-        competitors=competitors,
-        completions=completions,
-        n_votes=n_votes,
+    vicuna.prompt_sets.add(vicuna_set)
+    vicuna.competitors.set(content.competitors.values())
+    simulated = Arena.objects.create(
+        slug="simulated",
+        name="Simulated crowd",
+        is_default=not vicuna_votes,
+        description=(
+            "The same questions and real answers of five systems; the votes are simulated from "
+            "an invented ground truth (per-category strengths, ties, a slight length bias). A "
+            "fifth of the battles show each answer's (invented) cost."
+        ),
+        informed_share=0.2,
     )
-
-    code = Arena.objects.create(
-        slug="code",
-        name="Coding arena",
-        description="Programming tasks only, judged by people who write code.",
-        feedback_tags=[
-            "correct",
-            "runs",
-            "idiomatic",
-            "well explained",
-            "incorrect",
-            "does not run",
-            "ignored instructions",
-            "unsafe",
-        ],
-    )
-    coders = [c for c in competitors if c.name in CODE_ARENA_COMPETITORS]
-    challenges = PromptSet.objects.create(name="code-challenges", version=1)
-    code_prompts = _make_prompts(rng, max(n_prompts // 4, 1), ("coding",), "code challenge")
-    challenges.prompts.set(code_prompts)
-    code.prompt_sets.add(challenges)
-    code.competitors.set(coders)
-    code_completions = _make_completions(rng, code_prompts, coders)
-    votes += _simulate_votes(
-        rng,
-        arena=code,
-        prompts=code_prompts,
-        competitors=coders,
-        completions=code_completions,
-        n_votes=(2 * n_votes) // 5,
-    )
-
+    simulated.prompt_sets.add(vicuna_set)
+    simulated.competitors.set(answered)
     experts = VoterGroup.objects.create(
         name="Experts", slug="experts", description="Invited domain experts."
     )
@@ -421,12 +196,43 @@ def demo_seed(*, seed: int = 0, n_prompts: int = 240, n_votes: int = 3000) -> De
         description="Private: only the Experts group sees and votes here.",
     )
     panel.voter_groups.add(experts)
-    panel.prompt_sets.add(general)
-    panel.competitors.set(competitors)
+    panel.prompt_sets.add(vicuna_set)
+    panel.competitors.set(answered)
+    return vicuna, simulated
+
+
+@transaction.atomic
+def demo_seed(*, seed: int = 0, n_votes: int = 2000, vicuna_votes: bool = True) -> DemoReport:
+    """Fill an empty database with the demo; the same seed gives the same content.
+
+    Without ``vicuna_votes`` only the simulated arena gets votes (a quick seed for tests and
+    benchmarks that bring their own votes); it is then the default arena.
+    """
+    rng = random.Random(seed)  # noqa: S311 - a reproducible simulation, not a secret
+    records = vicuna_votes_read()
+    content = vicuna_content_load(records)
+    for name, (base, _) in STRENGTHS.items():
+        for (_, model), completion in content.completions.items():
+            if model == name:
+                _costs_add(completion, strength=base)
+    Completion.objects.bulk_update(
+        content.completions.values(), ["output_tokens", "energy_wh", "latency_ms"], batch_size=1000
+    )
+    vicuna, simulated = _arenas_create(content, vicuna_votes=vicuna_votes)
+    n_real = (
+        vicuna_votes_load(arena=vicuna, content=content, votes=records, rng=rng)
+        if vicuna_votes
+        else 0
+    )
+    simulated_votes = _simulate_votes(rng, arena=simulated, content=content, n_votes=n_votes)
+    completions_identity_scan(completions=Completion.objects.all())
+    votes_mark_identity_revealed()
+    null_models = null_models_check(competitor_ids=[c.pk for c in content.competitors.values()])
     return DemoReport(
-        competitors=len(competitors),
-        prompts=len(prompts) + len(code_prompts),
-        completions=len(completions) + len(code_completions),
-        votes=votes,
+        competitors=len(content.competitors),
+        prompts=len(content.prompts),
+        completions=len(content.completions),
+        votes=n_real + len(simulated_votes),
         arenas=3,
+        null_models=null_models,
     )

@@ -1,9 +1,11 @@
 """The null-model guard: a competitor whose answers barely depend on the prompt is held back.
 
 A constant answer (crafted to please an LLM judge whatever the question) can win benchmark
-battles; its signature is that its answers to different prompts are nearly the same text. The
-score is the mean word-3-gram Jaccard similarity over pairs of a competitor's answers to
-different prompts (its newest ``ARENA_NULL_MODEL_SAMPLE``); at or above
+battles; its signature is that its answers to different prompts are nearly the same text. An
+answer that only repeats its prompt (the Vicuna-80 demo's ``13-self-instruct``) changes with the
+prompt but says nothing either. The score is the larger of two means of word-3-gram Jaccard
+similarity over a competitor's newest ``ARENA_NULL_MODEL_SAMPLE`` answers: between its answers to
+different prompts, and between each answer and its own prompt. At or above
 ``ARENA_NULL_MODEL_THRESHOLD`` the competitor is flagged and its votes are kept off public
 leaderboards until an operator clears it.
 """
@@ -16,7 +18,7 @@ from django.conf import settings
 from django.db import transaction
 
 from arena.models import Competitor, Completion
-from ratings.core.textsim import mean_pairwise_similarity
+from ratings.core.textsim import mean_pairwise_similarity, text_similarity
 
 MIN_PROMPTS = 3
 
@@ -29,12 +31,12 @@ def null_models_check(*, competitor_ids: Iterable[int]) -> list[str]:
     flagged = []
     sample = settings.ARENA_NULL_MODEL_SAMPLE
     for competitor in Competitor.objects.filter(pk__in=set(competitor_ids)):
-        texts = list(
+        rows = list(
             Completion.objects.filter(competitor=competitor)
             .order_by("-id")
-            .values_list("text", flat=True)[:sample]
+            .values_list("text", "prompt__text")[:sample]
         )
-        score = mean_pairwise_similarity(texts) if len(texts) >= MIN_PROMPTS else None
+        score = _score(rows) if len(rows) >= MIN_PROMPTS else None
         hit = score is not None and score >= settings.ARENA_NULL_MODEL_THRESHOLD
         Competitor.objects.filter(pk=competitor.pk).update(
             null_model_score=score, null_model_flagged=hit
@@ -42,6 +44,14 @@ def null_models_check(*, competitor_ids: Iterable[int]) -> list[str]:
         if hit and not competitor.null_model_cleared:
             flagged.append(competitor.name)
     return flagged
+
+
+def _score(rows: list[tuple[str, str]]) -> float:
+    """How little the answers say beyond their prompts: 1 for a constant or an echo, near 0 for
+    answers that each address their own prompt."""
+    across = mean_pairwise_similarity([text for text, _ in rows]) or 0.0
+    echo = sum(text_similarity(text, prompt) for text, prompt in rows) / len(rows)
+    return max(across, echo)
 
 
 @transaction.atomic

@@ -38,6 +38,11 @@ DEFAULT_LEADERBOARDS = (
 )
 
 
+#: Methods that fit the answers' style features: queued only for scopes whose every vote has both
+#: answers (votes imported without answer texts have none, and the fit would fail).
+NEEDS_ANSWERS = frozenset({"style-bt"})
+
+
 def leaderboards_ensure_defaults(arena: Arena) -> None:
     for slug, name, source in DEFAULT_LEADERBOARDS:
         Leaderboard.objects.get_or_create(
@@ -96,7 +101,8 @@ def leaderboards_check(*, enqueue: bool = True) -> list[int]:
     Returns the ids of the runs queued. With ``enqueue`` (the beat's way) each is sent to the
     workers on commit, and runs whose message was lost are sent again: queued for longer than
     ARENA_RATING_REQUEUE_SECONDS, or running past the task's hard time limit. Without it the
-    caller executes them (``manage.py recompute``).
+    caller executes them (``manage.py recompute``). A method in ``NEEDS_ANSWERS`` is skipped for
+    a scope with a vote whose battle lacks its answers.
     """
     enqueued: list[int] = []
     for arena in Arena.objects.all():
@@ -110,7 +116,15 @@ def leaderboards_check(*, enqueue: bool = True) -> list[int]:
             continue
         if leaderboard.arena_id not in held:
             held[leaderboard.arena_id] = arena_selectors.held_back_competitor_ids(leaderboard.arena)
+        unanswered: bool | None = None
         for method in leaderboard.methods:
+            if method in NEEDS_ANSWERS:
+                if unanswered is None:
+                    unanswered = arena_selectors.scope_has_unanswered_votes(
+                        leaderboard.arena, selectors.scope_of(leaderboard)
+                    )
+                if unanswered:
+                    continue
             run = _run_queue(
                 leaderboard,
                 method,

@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from arena.models import Battle, Competitor, Completion, Vote
 from arena.services.battles import battle_create
@@ -130,3 +131,22 @@ def test_ratings_leave_out_revealed_votes_unless_the_board_opts_in(arena_setup, 
     assert comparisons_for_leaderboard(board, top).n_comparisons == 2
     board.include_identity_revealed = True
     assert comparisons_for_leaderboard(board, top).n_comparisons == 3
+
+
+def test_votes_on_battles_without_answers_are_not_marked_revealed(arena_setup):
+    """An imported vote without answer texts has no completion: nothing on it can reveal."""
+    from arena.models import Prompt
+
+    a, b = arena_setup["competitors"][:2]
+    battle = Battle.objects.create(
+        arena=arena_setup["arena"],
+        prompt=Prompt.objects.first(),
+        competitor_a=a,
+        competitor_b=b,
+        origin=Battle.Origin.IMPORT,
+        created_at=timezone.now(),
+        expires_at=timezone.now(),
+    )
+    Vote.objects.create(battle=battle, outcome=1, source="crowd", created_at=battle.created_at)
+    assert votes_mark_identity_revealed() == 0
+    assert not Vote.objects.get().identity_revealed

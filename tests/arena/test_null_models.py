@@ -136,6 +136,7 @@ def test_on_import_no_real_llmfao_model_is_flagged_and_a_constant_one_is(tmp_pat
     assert not real.filter(null_model_flagged=True).exists()
     highest = max(c.null_model_score or 0 for c in real)
     print(f"highest null-model score of a real LLMFAO model: {highest:.3f} (threshold 0.6)")
+    assert highest < 0.45  # Code Llama (34B) often repeats the code of its prompt: 0.42
     assert Arena.objects.count() == 1
 
 
@@ -143,3 +144,29 @@ def test_similarity_of_answers():
     assert mean_pairwise_similarity(["a b c d", "a b c d", "a b c d"]) == 1.0
     assert mean_pairwise_similarity(["one two three", "four five six"]) == 0.0
     assert mean_pairwise_similarity(["alone"]) is None
+
+
+def test_answers_that_repeat_their_prompt_are_flagged_and_real_answers_are_not(arena_setup):
+    """An echo changes with the prompt, so only its similarity to the prompt can catch it."""
+    from arena.models import Completion, Prompt
+    from arena.services.null_models import null_models_check
+
+    questions_answers = [
+        ("How can I improve my time management skills?", "List the day's tasks at dawn."),
+        ("What are the most effective ways to deal with stress?", "Sleep, exercise and talk."),
+        ("Can you explain the basics of quantum computing?", "Qubits hold superpositions."),
+        ("What are the primary factors that influence consumer behavior?", "Price and habit."),
+    ]
+    echo, honest = Competitor.objects.create(name="Echo"), Competitor.objects.create(name="Quoter")
+    for i, (question, answer) in enumerate(questions_answers):
+        prompt = Prompt.objects.create(text=question, content_hash=f"echo{i}")
+        Completion.objects.create(prompt=prompt, competitor=echo, text=question)
+        # Quotes the question, then answers it briefly: below the threshold, though not by much.
+        Completion.objects.create(
+            prompt=prompt, competitor=honest, text=f"You asked: {question} {answer}"
+        )
+    assert null_models_check(competitor_ids=[echo.pk, honest.pk]) == ["Echo"]
+    echo.refresh_from_db()
+    honest.refresh_from_db()
+    assert echo.null_model_score == pytest.approx(1.0)
+    assert honest.null_model_score < 0.6

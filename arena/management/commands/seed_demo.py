@@ -1,4 +1,4 @@
-"""manage.py seed_demo: a believable, deterministic demo arena."""
+"""manage.py seed_demo: the demo arenas, on real Vicuna-80 content."""
 
 from __future__ import annotations
 
@@ -13,15 +13,22 @@ from arena.services.demo import demo_seed
 
 class Command(BaseCommand):
     help = (
-        "Seed a demo arena: 12 competitors with different strengths per category, prompts in "
-        "six categories, an answer from every competitor to every prompt, and simulated votes. "
-        "The same --seed gives the same arena."
+        "Seed the demo: a Vicuna-80 arena (80 real prompts, real answers, 15,200 real votes of "
+        "people and five LLM reviewers), a smaller arena whose crowd votes are simulated over "
+        "the same answers, and a private expert panel. The same --seed gives the same demo."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-        parser.add_argument("--prompts", type=int, default=240, help="number of prompts")
-        parser.add_argument("--votes", type=int, default=3000, help="number of simulated votes")
+        parser.add_argument(
+            "--votes", type=int, default=2000, help="simulated votes in the simulated arena"
+        )
+        parser.add_argument(
+            "--without-vicuna-votes",
+            action="store_true",
+            help="leave out the 15,200 real votes (a quicker seed; the simulated arena is then "
+            "the default)",
+        )
         parser.add_argument(
             "--if-empty",
             action="store_true",
@@ -37,9 +44,11 @@ class Command(BaseCommand):
                 "The database already has competitors; seed an empty database "
                 "(or pass --if-empty to skip)."
             )
-        if options["prompts"] < 1 or options["votes"] < 0:
-            raise CommandError("--prompts must be at least 1 and --votes at least 0.")
+        if options["votes"] < 0:
+            raise CommandError("--votes must be at least 0.")
         report = demo_seed(
-            seed=options["seed"], n_prompts=options["prompts"], n_votes=options["votes"]
+            seed=options["seed"],
+            n_votes=options["votes"],
+            vicuna_votes=not options["without_vicuna_votes"],
         )
         self.stdout.write(self.style.SUCCESS(report.summary()))
