@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: install demo test test-core lint typecheck docs fmt check worker beat bench bench-equilibrium \
-	bench-api bench-crowd faults stack stack-down stack-status stack-smoke
+	bench-api bench-crowd bench-upload faults stack stack-down stack-status stack-smoke
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -91,6 +91,12 @@ bench-equilibrium: $(STAMP)
 bench-api: $(STAMP)
 	bash deploy/ensure_services.sh
 	$(BIN)/python bench/api_load.py $(BENCH_API_ARGS)
+
+# Peak memory of a live uvicorn web process during two 60 MiB owner uploads (one accepted, one
+# refused at the caps); a fresh database arena_upload_bench, or BENCH_DATABASE_URL.
+bench-upload: $(STAMP)
+	bash deploy/ensure_services.sh
+	$(BIN)/python bench/upload_memory.py $(BENCH_UPLOAD_ARGS)
 
 # The fault test, full form: 20 browsers vote for 40 s on a stack of its own (a PostgreSQL
 # cluster from initdb, redis-server, gunicorn) while a web worker is killed, Redis stops and

@@ -330,6 +330,13 @@ ARENA_RETRY_AFTER_SECONDS = env_int("ARENA_RETRY_AFTER_SECONDS", 5)
 #: The largest API request body in bytes; uploads may be larger (ARENA_API_MAX_UPLOAD_BYTES).
 ARENA_API_MAX_BODY_BYTES = env_int("ARENA_API_MAX_BODY_BYTES", 4 * 1024 * 1024)
 ARENA_API_MAX_UPLOAD_BYTES = env_int("ARENA_API_MAX_UPLOAD_BYTES", 64 * 1024 * 1024)
+#: Caps on one owner's upload (422 beyond): records with a prompt, with an answer, and distinct
+#: models; and on the new prompts and answers one owner may add in 24 hours, all arenas together.
+ARENA_UPLOAD_MAX_PROMPTS = env_int("ARENA_UPLOAD_MAX_PROMPTS", 10_000)
+ARENA_UPLOAD_MAX_ANSWERS = env_int("ARENA_UPLOAD_MAX_ANSWERS", 10_000)
+ARENA_UPLOAD_MAX_COMPETITORS = env_int("ARENA_UPLOAD_MAX_COMPETITORS", 100)
+ARENA_UPLOAD_MAX_PROMPTS_PER_DAY = env_int("ARENA_UPLOAD_MAX_PROMPTS_PER_DAY", 50_000)
+ARENA_UPLOAD_MAX_ANSWERS_PER_DAY = env_int("ARENA_UPLOAD_MAX_ANSWERS_PER_DAY", 50_000)
 #: When set, /metrics answers only a scraper sending `Authorization: Bearer <token>`.
 ARENA_METRICS_TOKEN = env_str("ARENA_METRICS_TOKEN", "")
 #: A Celery worker serves its processes' counters on this port (0: it does not).

@@ -1,24 +1,52 @@
-"""JSON Lines request bodies, handed on as raw lines for the service to parse and number."""
+"""JSON Lines request bodies, spooled for the upload service to read line by line, twice."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Mapping
 from typing import IO, Any
 
+from django.conf import settings
 from rest_framework.parsers import BaseParser
+
+from arena.api.errors import PayloadTooLarge
+
+#: Bodies up to this size stay in memory; larger ones go to a temporary file.
+SPOOL_BYTES = 1024 * 1024
+CHUNK_BYTES = 256 * 1024
 
 
 class JSONLinesParser(BaseParser):
+    """Copy the body, in chunks, into a spooled file; 413 as soon as it passes the limit.
+
+    Nothing is parsed here: the service reads the lines, so that one bad line names its number,
+    and reads them twice (checks, then writes), so that no more than one line and one batch of
+    rows are ever in memory. The limit also holds for a chunked body without Content-Length.
+    """
+
     media_type = "application/x-ndjson"
 
-    # The lines, each parsed by the view, so that one bad line names its number.
     def parse(  # type: ignore[override]
         self,
         stream: IO[Any] | None,
         media_type: str | None = None,
         parser_context: Mapping[str, Any] | None = None,
-    ) -> list[bytes]:
-        return [] if stream is None else stream.read().splitlines()
+    ) -> IO[bytes]:
+        view = (parser_context or {}).get("view")
+        limit = int(getattr(view, "max_body_bytes", None) or settings.ARENA_API_MAX_UPLOAD_BYTES)
+        body: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
+        size = 0
+        while stream is not None and (chunk := stream.read(CHUNK_BYTES)):
+            size += len(chunk)
+            if size > limit:
+                body.close()
+                raise PayloadTooLarge(
+                    f"The request body has more than {limit} bytes; this endpoint takes at most "
+                    f"{limit}. Split it into smaller requests."
+                )
+            body.write(chunk)
+        body.seek(0)
+        return body
 
 
 class JSONLParser(JSONLinesParser):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.http.response import HttpResponseBase
@@ -45,7 +46,7 @@ from arena.exceptions import ArenaError, BatchItemInvalid, InvalidRequest, Scope
 from arena.models import ApiKey, Arena, Judge, User
 from arena.services.battles import BattleFilter, battles_serve
 from arena.services.judges import Receipt, judge_vote, judge_votes_batch
-from arena.services.submissions import submission_import, upload_parse
+from arena.services.submissions import UploadCaps, submission_import
 from arena.views import export_response
 from arena.voters import Voter
 
@@ -254,16 +255,26 @@ class SubmissionsView(ApiView):
         responses={201: SubmissionReportSerializer, **ERRORS},
     )
     def post(self, request: Request, slug: str | None = None) -> Response:
-        """Upload competitors, prompts and completions (JSON Lines, ≤ 10,000 completions).
+        """Upload competitors, prompts and completions (JSON Lines, within the upload caps).
 
         One record a line: `{"model", "organisation"?, "description"?}` for a competitor,
         `{"question_id", "prompt", "category"?, "language"?}` for a prompt, and
         `{"model", "question_id", "answer"}` for a completion (the fields may share a line).
-        All or nothing: a bad line is named and nothing is recorded.
+        All or nothing: a bad line is named and nothing is recorded. Caps (422 beyond): 10,000
+        prompts, 10,000 answers and 100 models an upload, 50,000 new prompts and 50,000 new
+        answers an owner a day, by default; lines up to 4 MiB (413 beyond).
         """
         arena = selectors.arena_get_for_viewer(slug=slug, user=request.user)
-        lines = request.data if isinstance(request.data, list) else []
-        report = submission_import(arena=arena, user=_owner(request), records=upload_parse(lines))
+        owner = _owner(request)
+        # The parser's spooled body; an empty request has none (an empty upload).
+        data: Any = request.data
+        body: IO[bytes] = data if hasattr(data, "readline") else io.BytesIO()
+        try:
+            report = submission_import(
+                arena=arena, user=owner, body=body, caps=UploadCaps.from_settings()
+            )
+        finally:
+            body.close()
         return Response(SubmissionReportSerializer(report).data, status=201)
 
     @extend_schema(responses={200: SubmissionsSerializer, **ERRORS})

@@ -9,15 +9,32 @@ from arena.text import identity_leak, identity_terms, style_features
 
 
 def content_hash(text: str) -> str:
-    """The key that makes one prompt text stored once, whatever its source."""
+    """The key that makes one prompt text stored once per arena (or once in the operator's pool)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class Prompt(models.Model):
+    """A question put to the competitors.
+
+    Isolation by construction: a prompt an owner uploads belongs to the arena it was uploaded to
+    (``arena``), and its text is stored once per arena, never matched against other arenas'
+    prompts; so an upload cannot reach, nor learn of, another arena's prompt or the answers to
+    it. Prompts with no ``arena`` are the operator's (admin, ``import_votes``, the demo); an
+    operator shares any prompt with other arenas by putting it in their prompt sets.
+    """
+
     text = models.TextField()
     category = models.CharField(max_length=100, blank=True, db_index=True)
     language = models.CharField(max_length=20, blank=True)
-    content_hash = models.CharField(max_length=64, unique=True, editable=False)
+    content_hash = models.CharField(max_length=64, db_index=True, editable=False)
+    arena = models.ForeignKey(
+        "arena.Arena",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="own_prompts",
+        help_text="The arena an owner uploaded it to; empty: an operator's prompt.",
+    )
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -34,6 +51,16 @@ class Prompt(models.Model):
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(condition=~models.Q(text=""), name="prompt_text_not_empty"),
+            models.UniqueConstraint(
+                fields=["arena", "content_hash"],
+                condition=models.Q(arena__isnull=False),
+                name="prompt_text_once_per_arena",
+            ),
+            models.UniqueConstraint(
+                fields=["content_hash"],
+                condition=models.Q(arena__isnull=True),
+                name="prompt_text_once_in_operator_pool",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 
 from arena.exceptions import CompetitorNotFound
 from arena.models import (
@@ -19,6 +19,7 @@ from arena.models import (
     User,
     Vote,
 )
+from arena.models import Battle as BattleRow
 from ratings.core.agreement import RaterAgreement, modal_label, rater_agreement
 
 
@@ -63,10 +64,19 @@ _RESULTS = {Outcome.TIE: "tie", Outcome.BOTH_BAD: "both_bad"}
 def competitor_history(
     arena: Arena, name: str, *, limit: int = 100, offset: int = 0
 ) -> list[HistoryRow]:
-    """A competitor's votes in the arena, newest first; ArenaNotFound-like 404 if unknown."""
-    competitor = Competitor.objects.filter(name__iexact=name).first()
+    """A competitor's votes in the arena, newest first.
+
+    CompetitorNotFound (404) unless the competitor is in the arena's pool or in its battles: a
+    competitor of another arena only gets the answer a name nobody uses gets.
+    """
+    in_arena = Q(arenas=arena) | Exists(
+        BattleRow.objects.filter(
+            Q(competitor_a=OuterRef("pk")) | Q(competitor_b=OuterRef("pk"))
+        ).filter(arena=arena)
+    )
+    competitor = Competitor.objects.filter(in_arena, name__iexact=name).distinct().first()
     if competitor is None:
-        raise CompetitorNotFound
+        raise CompetitorNotFound(f"No competitor {name!r} in this arena.")
     votes = (
         Vote.objects.filter(battle__arena=arena)
         .filter(Q(battle__competitor_a=competitor) | Q(battle__competitor_b=competitor))

@@ -1,54 +1,43 @@
-"""Model owners' uploads: competitors, prompts and completions, as JSON Lines records."""
+"""Model owners' uploads: competitors, prompts and completions, as JSON Lines records.
+
+Isolation: an upload sees only its arena. Its prompts are matched by text against the prompts
+the arena holds, never another arena's (a new text makes a new prompt owned by this arena,
+even if some other arena holds the same text), so an upload neither reaches another arena's
+prompts and answers nor learns that they exist; and its refusals name only what it sent.
+"""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
+import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import timedelta
+from typing import IO
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Model
 from django.db.models.functions import Lower
+from django.utils import timezone
 
-from arena.exceptions import ArenaError
-from arena.models import Arena, Competitor, Completion, Prompt, User, content_hash
+from arena.models import Arena, Competitor, Completion, Prompt, User
 from arena.services.arenas import arena_content_add
 from arena.services.completion_distances import completion_distances_fill
 from arena.services.identity import completions_identity_scan
 from arena.services.null_models import null_models_check
+from arena.services.upload_reading import (
+    InvalidUploadLine,
+    UploadCapExceeded,
+    UploadCaps,
+    UploadPlan,
+    records_read,
+    upload_plan,
+)
 
-MAX_COMPLETIONS = 10_000
-MAX_FIELD_LENGTH = 200_000
-_FIELDS = {
-    "model",
-    "organisation",
-    "description",
-    "question_id",
-    "prompt",
-    "category",
-    "language",
-    "answer",
-}
+#: Rows are written in batches of at most this many characters of text (and 1,000 rows).
+BATCH_CHARS = 4_000_000
+BATCH_ROWS = 1_000
 
-
-class InvalidUploadLine(ArenaError):
-    code = "invalid_upload_line"
-
-    def __init__(self, line: int, message: str) -> None:
-        self.line = line
-        super().__init__(f"Line {line}: {message} Nothing was recorded.")
-
-    @property
-    def extra(self) -> dict[str, object]:
-        return {"line": self.line}
-
-
-class TooManyCompletions(ArenaError):
-    status = 413
-    code = "too_many_completions"
-    default_message = (
-        f"An upload takes at most {MAX_COMPLETIONS:,} completions; split it into several."
-    )
+__all__ = ["InvalidUploadLine", "SubmissionReport", "UploadCaps", "submission_import"]
 
 
 @dataclass
@@ -64,115 +53,102 @@ class SubmissionReport:
     identity_leaks: int = 0
 
 
-def upload_parse(lines: Iterable[bytes]) -> list[tuple[int, dict[str, Any]]]:
-    """Records from JSON Lines, numbered from 1; InvalidUploadLine for the first bad one."""
-    records = []
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        try:
-            record = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            raise InvalidUploadLine(number, "not a JSON object.") from None
-        if not isinstance(record, dict):
-            raise InvalidUploadLine(number, "not a JSON object.")
-        _record_check(number, record)
-        records.append((number, record))
-    if sum(1 for _, r in records if "answer" in r) > MAX_COMPLETIONS:
-        raise TooManyCompletions
-    return records
-
-
-#: An answer's optional cost, uploaded by its owner: (field, type, meaning).
-COST_FIELDS = {"energy_wh": float, "output_tokens": int, "latency_ms": int}
-
-
-def _costs_check(number: int, record: dict[str, Any]) -> None:
-    for name, kind in COST_FIELDS.items():
-        if name not in record:
-            continue
-        value = record[name]
-        if "answer" not in record:
-            raise InvalidUploadLine(number, f"{name} goes with an answer.")
-        number_ok = isinstance(value, int | float) and not isinstance(value, bool)
-        if not number_ok or value < 0 or (kind is int and not float(value).is_integer()):
-            what = "a whole number" if kind is int else "a number"
-            raise InvalidUploadLine(number, f"{name} must be {what} ≥ 0.")
-
-
-def _record_check(number: int, record: dict[str, Any]) -> None:
-    unknown = sorted(set(record) - _FIELDS - COST_FIELDS.keys())
-    if unknown:
-        raise InvalidUploadLine(number, f"unknown field(s) {', '.join(unknown)}.")
-    _costs_check(number, record)
-    for name, value in record.items():
-        if name in COST_FIELDS:
-            continue
-        if not isinstance(value, str) or "\x00" in value or len(value) > MAX_FIELD_LENGTH:
-            raise InvalidUploadLine(number, f"{name} must be a string (no NUL, ≤ 200,000 chars).")
-    if "model" not in record and "prompt" not in record:
-        raise InvalidUploadLine(number, "a record names a model, a prompt, or both.")
-    if "answer" in record and ("model" not in record or "question_id" not in record):
-        raise InvalidUploadLine(number, "an answer needs its model and question_id.")
-    if "prompt" in record and not record.get("question_id"):
-        raise InvalidUploadLine(number, "a prompt needs its question_id.")
-    for name, limit in (("model", 200), ("question_id", 200), ("category", 100), ("language", 20)):
-        if name in record and not 0 < len(record[name].strip()) <= limit:
-            raise InvalidUploadLine(number, f"{name} must have 1 to {limit} characters.")
-
-
 @transaction.atomic
 def submission_import(
-    *, arena: Arena, user: User, records: list[tuple[int, dict[str, Any]]]
+    *, arena: Arena, user: User, body: IO[bytes], caps: UploadCaps | None = None
 ) -> SubmissionReport:
     """Add an owner's competitors, prompts and completions to ``arena``; all or nothing.
 
-    A competitor belongs to whoever first uploaded it: adding to another owner's (or an
-    operator's) competitor is refused with the line. Prompts are shared (stored once per text);
-    an answer's ``question_id`` names a prompt of this upload or one already in the arena.
-    Existing completions are kept as they are and counted as unchanged.
+    ``body`` is the JSON Lines upload, read twice (see ``upload_reading``). A competitor
+    belongs to whoever first uploaded it: a name taken by anyone else is refused with the line.
+    An answer's ``question_id`` names a prompt of this upload or one the arena holds. Existing
+    completions are kept as they are and counted as unchanged. Uploads to one arena, and one
+    owner's uploads, are serialised, so the daily caps hold under parallel uploads.
     """
+    caps = caps or UploadCaps()
+    plan = upload_plan(body, caps)
+    _locks(f"upload-arena:{arena.pk}", f"upload-owner:{user.pk}")
     report = SubmissionReport()
-    competitors = _competitors_ensure(user, records, report)
-    prompts = _prompts_ensure(arena, user, records, report)
-    new = _completions_new(records, prompts, competitors, user)
-    existing = set(
-        Completion.objects.filter(
-            prompt_id__in={k[0] for k in new}, competitor_id__in={k[1] for k in new}
-        ).values_list("prompt_id", "competitor_id")
+    competitors = _competitors_ensure(user, plan, report)
+    prompts = _prompts_ensure(
+        arena=arena, user=user, plan=plan, body=body, caps=caps, report=report
     )
-    created = Completion.objects.bulk_create([c for k, c in new.items() if k not in existing])
-    report.identity_leaks = completions_identity_scan(
-        completions=Completion.objects.filter(pk__in=[c.pk for c in created])
+    keys = _completion_keys(plan, prompts, competitors)
+    existing = _existing(keys)
+    fresh = {key: line for key, line in keys.items() if key not in existing}
+    _daily_cap_check(Completion, user, len(fresh), caps.answers_per_day, "answers")
+    for batch in _completion_batches(body, fresh, user):
+        created = Completion.objects.bulk_create(batch)
+        report.identity_leaks += completions_identity_scan(
+            completions=Completion.objects.filter(pk__in=[c.pk for c in created])
+        )
+        if arena.prompt_priority:  # otherwise the battle service computes them if ever needed
+            completion_distances_fill(prompt_ids={c.prompt_id for c in created})
+    report.created["completions"] = len(fresh)
+    report.unchanged = len(keys) - len(fresh)
+    arena_content_add(
+        arena=arena, competitor_ids=competitors.values(), prompt_ids=set(prompts.values())
     )
-    if arena.prompt_priority:  # otherwise the battle service computes them if ever needed
-        completion_distances_fill(prompt_ids={c.prompt_id for c in created})
-    report.created["completions"] = len(new.keys() - existing)
-    report.unchanged = len(new.keys() & existing)
-    arena_content_add(arena=arena, competitor_ids=competitors.values(), prompt_ids=prompts.values())
-    report.null_models = null_models_check(competitor_ids={k[1] for k in new})
+    report.null_models = null_models_check(competitor_ids={k[1] for k in keys})
     return report
 
 
-def _completions_new(
-    records: list[tuple[int, dict[str, Any]]],
-    prompts: dict[str, int],
-    competitors: dict[str, int],
-    user: User,
-) -> dict[tuple[int, int], Completion]:
-    """The upload's completions by (prompt, competitor), with their style features."""
-    new: dict[tuple[int, int], Completion] = {}
-    for number, record in records:
-        if "answer" not in record:
-            continue
-        prompt_id = prompts.get(record["question_id"].strip())
+def _locks(*labels: str) -> None:
+    """Transaction-scoped advisory locks, always taken in this order (arena, then owner)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for label in labels:
+            key = int.from_bytes(hashlib.sha256(label.encode()).digest()[:8], "big", signed=True)
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def _daily_cap_check(model: type[Model], user: User, adding: int, limit: int, what: str) -> None:
+    if not limit or not adding:
+        return
+    since = timezone.now() - timedelta(days=1)
+    done = model._default_manager.filter(submitted_by=user, created_at__gte=since).count()
+    if done + adding > limit:
+        raise UploadCapExceeded(
+            f"An owner may add at most {limit:,} new {what} in 24 hours; this upload adds "
+            f"{adding:,} to the {done:,} added so far. Nothing was recorded."
+        )
+
+
+def _completion_keys(
+    plan: UploadPlan, prompts: dict[str, int], competitors: dict[str, int]
+) -> dict[tuple[int, int], int]:
+    """The upload's answers by (prompt, competitor), each with its line."""
+    keys: dict[tuple[int, int], int] = {}
+    for number, question_id, model in plan.answers:
+        prompt_id = prompts.get(question_id)
         if prompt_id is None:
-            raise InvalidUploadLine(
-                number, f"no prompt with question_id {record['question_id']!r}."
-            )
-        key = (prompt_id, competitors[record["model"].strip().lower()])
-        if key in new:
+            raise InvalidUploadLine(number, f"no prompt with question_id {question_id!r}.")
+        key = (prompt_id, competitors[model])
+        if key in keys:
             raise InvalidUploadLine(number, "a second answer by this model to this prompt.")
+        keys[key] = number
+    return keys
+
+
+def _existing(keys: dict[tuple[int, int], int]) -> set[tuple[int, int]]:
+    found = Completion.objects.filter(
+        prompt_id__in={k[0] for k in keys}, competitor_id__in={k[1] for k in keys}
+    ).values_list("prompt_id", "competitor_id")
+    return {key for key in found if key in keys}
+
+
+def _completion_batches(
+    body: IO[bytes], fresh: dict[tuple[int, int], int], user: User
+) -> Iterator[list[Completion]]:
+    """The new completions, read again from the body, in batches bounded in rows and text."""
+    lines = {line: key for key, line in fresh.items()}
+    batch: list[Completion] = []
+    chars = 0
+    for number, record in records_read(body):
+        key = lines.get(number)
+        if key is None:
+            continue
         completion = Completion(
             prompt_id=key[0],
             competitor_id=key[1],
@@ -183,37 +159,39 @@ def _completions_new(
             latency_ms=record.get("latency_ms"),
         )
         completion.compute_features()
-        new[key] = completion
-    return new
+        batch.append(completion)
+        chars += len(completion.text)
+        if chars >= BATCH_CHARS or len(batch) >= BATCH_ROWS:
+            yield batch
+            batch, chars = [], 0
+    if batch:
+        yield batch
 
 
-def _competitors_ensure(
-    user: User, records: list[tuple[int, dict[str, Any]]], report: SubmissionReport
-) -> dict[str, int]:
-    wanted: dict[str, tuple[int, dict[str, Any]]] = {}
-    for number, record in records:
-        if "model" in record:
-            wanted.setdefault(record["model"].strip().lower(), (number, record))
+def _competitors_ensure(user: User, plan: UploadPlan, report: SubmissionReport) -> dict[str, int]:
+    """The upload's competitors by lower-cased name, the new ones created for ``user``.
+
+    A name taken by anyone else is refused with the same words wherever that competitor is
+    (a public arena, a private one, none), so the answer says nothing about other arenas.
+    """
+    wanted = plan.competitors
     found = {
         c.name.lower(): c
         for c in Competitor.objects.annotate(lower_name=Lower("name")).filter(
             lower_name__in=list(wanted)
         )
     }
-    for name, (number, record) in wanted.items():
+    for name, (number, given, _, _) in wanted.items():
         competitor = found.get(name)
         if competitor is not None and competitor.submitted_by_id != user.pk:
             raise InvalidUploadLine(
-                number, f"the competitor {record['model']!r} belongs to another owner."
+                number, f"the model name {given!r} is taken; choose another name."
             )
     fresh = [
         Competitor(
-            name=r["model"].strip(),
-            organisation=r.get("organisation", "")[:200],
-            description=r.get("description", ""),
-            submitted_by=user,
+            name=given, organisation=organisation, description=description, submitted_by=user
         )
-        for name, (_, r) in wanted.items()
+        for name, (_, given, organisation, description) in wanted.items()
         if name not in found
     ]
     Competitor.objects.bulk_create(fresh)
@@ -222,35 +200,73 @@ def _competitors_ensure(
 
 
 def _prompts_ensure(
-    arena: Arena, user: User, records: list[tuple[int, dict[str, Any]]], report: SubmissionReport
+    *,
+    arena: Arena,
+    user: User,
+    plan: UploadPlan,
+    body: IO[bytes],
+    caps: UploadCaps,
+    report: SubmissionReport,
 ) -> dict[str, int]:
-    """Prompt ids by question_id: this upload's prompts (created if new) and the arena's."""
+    """Prompt ids by question_id: the arena's prompts the upload names, and its own (created
+    in this arena if the arena holds no prompt with that text)."""
+    named = {number_qid[1] for number_qid in plan.answers} | set(plan.question_digests)
     by_question = dict(
-        Prompt.objects.filter(prompt_sets__arenas=arena)
-        .exclude(external_id="")
-        .values_list("external_id", "id")
-    )
-    texts: dict[str, tuple[str, dict[str, Any]]] = {}
-    for _, record in records:
-        if "prompt" in record:
-            texts.setdefault(
-                content_hash(record["prompt"]), (record["question_id"].strip(), record)
-            )
-    known = dict(Prompt.objects.filter(content_hash__in=texts).values_list("content_hash", "id"))
-    fresh = [
-        Prompt(
-            text=r["prompt"],
-            content_hash=digest,
-            category=r.get("category", "").strip(),
-            language=r.get("language", "").strip(),
-            external_id=question_id,
-            submitted_by=user,
+        Prompt.objects.filter(prompt_sets__arenas=arena, external_id__in=named).values_list(
+            "external_id", "id"
         )
-        for digest, (question_id, r) in texts.items()
-        if digest not in known
-    ]
-    Prompt.objects.bulk_create(fresh)
-    report.created["prompts"] = len(fresh)
-    known.update((p.content_hash, p.pk) for p in fresh)
-    by_question.update((question_id, known[digest]) for digest, (question_id, _) in texts.items())
+    )
+    known = _arena_prompts_by_digest(arena, set(plan.prompts))
+    missing = {d: v for d, v in plan.prompts.items() if d not in known}
+    _daily_cap_check(Prompt, user, len(missing), caps.prompts_per_day, "prompts")
+    for batch in _prompt_batches(body, arena, user, missing):
+        Prompt.objects.bulk_create(batch)
+        known.update((p.content_hash, p.pk) for p in batch)
+    report.created["prompts"] = len(missing)
+    by_question.update((qid, known[digest]) for qid, digest in plan.question_digests.items())
     return by_question
+
+
+def _arena_prompts_by_digest(arena: Arena, digests: set[str]) -> dict[str, int]:
+    """The prompts with these texts the arena holds, and any of its own it no longer holds."""
+    found: dict[str, int] = {}
+    for digest, pk in (
+        Prompt.objects.filter(content_hash__in=digests, arena=arena)
+        .values_list("content_hash", "id")
+        .union(
+            Prompt.objects.filter(content_hash__in=digests, prompt_sets__arenas=arena).values_list(
+                "content_hash", "id"
+            )
+        )
+    ):
+        found.setdefault(digest, pk)
+    return found
+
+
+def _prompt_batches(
+    body: IO[bytes], arena: Arena, user: User, missing: dict[str, tuple[int, str, str, str]]
+) -> Iterator[list[Prompt]]:
+    lines = {v[0]: (digest, v) for digest, v in missing.items()}
+    batch: list[Prompt] = []
+    chars = 0
+    for number, record in records_read(body):
+        if number not in lines:
+            continue
+        digest, (_, question_id, category, language) = lines[number]
+        batch.append(
+            Prompt(
+                text=record["prompt"],
+                content_hash=digest,
+                category=category,
+                language=language,
+                external_id=question_id,
+                submitted_by=user,
+                arena=arena,
+            )
+        )
+        chars += len(record["prompt"])
+        if chars >= BATCH_CHARS or len(batch) >= BATCH_ROWS:
+            yield batch
+            batch, chars = [], 0
+    if batch:
+        yield batch

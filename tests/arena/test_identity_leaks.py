@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 from arena.models import Battle, Competitor, Completion, Vote
 from arena.services.battles import battle_create
 from arena.services.identity import completions_identity_scan, votes_mark_identity_revealed
-from arena.services.submissions import submission_import, upload_parse
+from arena.services.submissions import submission_import
 from arena.text import identity_leak, identity_terms
 from arena.voters import Voter
 
@@ -89,8 +90,8 @@ def test_upload_reports_answers_that_reveal_their_competitor(arena_setup, django
             "answer": "I am a helpful assistant.",
         },
     ]
-    records = upload_parse(json.dumps(line).encode() for line in lines)
-    report = submission_import(arena=arena_setup["arena"], user=owner, records=records)
+    body = io.BytesIO(b"\n".join(json.dumps(line).encode() for line in lines))
+    report = submission_import(arena=arena_setup["arena"], user=owner, body=body)
     assert report.identity_leaks == 1
     zephyr = Completion.objects.get(competitor__name="Zephyr-9B")
     assert zephyr.identity_leak == "Zephyr"

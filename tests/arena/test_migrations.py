@@ -106,3 +106,89 @@ def test_foundation_data_moves_into_the_default_arena_with_nothing_lost():
         assert list(kinds.values()).count("anonymous") == len(kinds) - 2
     finally:
         call_command("migrate", verbosity=0)
+
+
+BEFORE_SPLIT = [("arena", "0009_competitor_strengths")]
+SPLIT = [("arena", "0010_prompts_per_arena")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_prompts_shared_by_an_upload_are_split_per_arena_with_every_vote_kept():
+    """The leak as it was: a private arena's prompt, reached by a public arena's own set through
+    an upload of the same text, with battles and votes in both arenas."""
+    try:
+        old = _migrate(BEFORE_SPLIT)
+        model = old.get_model
+        now = timezone.now()
+        shared, other, secret = (
+            model("arena", "Competitor").objects.create(name=n) for n in ("Shared", "Other", "Hush")
+        )
+        prompt = model("arena", "Prompt").objects.create(text="Secret?", content_hash="h" * 64)
+        answers = {
+            c.name: model("arena", "Completion").objects.create(
+                prompt=prompt, competitor=c, text=f"{c.name}'s answer"
+            )
+            for c in (shared, other, secret)
+        }
+        arenas = {}
+        for slug, pool in (("hush", [shared, other, secret]), ("main", [shared, other])):
+            arena = model("arena", "Arena").objects.create(slug=slug, name=slug)
+            operator_set = model("arena", "PromptSet").objects.create(name=f"{slug}-curated")
+            own_set = model("arena", "PromptSet").objects.create(name=slug, version=1)
+            arena.prompt_sets.add(operator_set, own_set)
+            arena.competitors.add(*pool)
+            arenas[slug] = arena
+        model("arena", "PromptSet").objects.get(name="hush-curated").prompts.add(prompt)
+        model("arena", "PromptSet").objects.get(name="main").prompts.add(prompt)  # the upload
+        for slug in ("hush", "main"):
+            battle = model("arena", "Battle").objects.create(
+                public_id=f"split-{slug}",
+                arena=arenas[slug],
+                prompt=prompt,
+                competitor_a=shared,
+                competitor_b=other,
+                completion_a=answers["Shared"],
+                completion_b=answers["Other"],
+                origin="import",
+                created_at=now,
+                expires_at=now,
+            )
+            model("arena", "Vote").objects.create(
+                battle=battle, outcome=1, created_at=now, source="crowd", session_key=slug
+            )
+        votes_before = list(
+            model("arena", "Vote").objects.order_by("id").values_list("id", "battle_id", "outcome")
+        )
+
+        new = _migrate(SPLIT)
+        battle = new.get_model("arena", "Battle").objects.select_related(
+            "prompt", "completion_a", "completion_b"
+        )
+        hush, main = battle.get(public_id="split-hush"), battle.get(public_id="split-main")
+        votes_after = list(
+            new.get_model("arena", "Vote")
+            .objects.order_by("id")
+            .values_list("id", "battle_id", "outcome")
+        )
+        assert votes_after == votes_before
+        assert (hush.prompt_id, hush.completion_a_id) == (prompt.pk, answers["Shared"].pk)
+        assert main.prompt_id != prompt.pk
+        assert (main.prompt.text, main.prompt.arena_id) == ("Secret?", arenas["main"].pk)
+        assert (main.completion_a.text, main.completion_b.text) == (
+            "Shared's answer",
+            "Other's answer",
+        )
+        assert main.completion_a.prompt_id == main.prompt_id
+        main_prompts = new.get_model("arena", "Prompt").objects.filter(
+            prompt_sets__arenas=arenas["main"].pk
+        )
+        assert list(main_prompts.values_list("id", flat=True)) == [main.prompt_id]
+        # The private arena's own competitor's answer stays there only.
+        assert (
+            not new.get_model("arena", "Completion")
+            .objects.filter(prompt_id=main.prompt_id, competitor_id=secret.pk)
+            .exists()
+        )
+        assert new.get_model("arena", "Completion").objects.filter(prompt_id=prompt.pk).count() == 3
+    finally:
+        call_command("migrate", verbosity=0)

@@ -82,7 +82,7 @@ def test_owner_lists_what_they_submitted(submitter, arena_setup):
     [
         ([*LINES[:2], "{broken"], 3, "not a JSON object"),
         ([*LINES[:2], {"model": "x", "question_id": "nope", "answer": "a"}], 3, "no prompt"),
-        ([LINES[0], {"model": "Model 0", "question_id": "q", "prompt": "p"}], 2, "another owner"),
+        ([LINES[0], {"model": "Model 0", "question_id": "q", "prompt": "p"}], 2, "is taken"),
         ([LINES[0], {"model": "x", "colour": "red"}], 2, "unknown field"),
         ([{"model": 7}], 1, "must be a string"),
     ],
@@ -99,12 +99,14 @@ def test_upload_with_a_bad_line_records_nothing_and_names_it(
     assert db_state() == before
 
 
-def test_upload_over_10000_completions_is_refused_with_413(submitter, arena_setup):
-    lines = [{"question_id": "q", "prompt": "p"}] + [
-        {"model": f"m{i}", "question_id": "q", "answer": "a"} for i in range(10_001)
+def test_upload_over_10000_answers_is_refused_with_422(submitter, arena_setup):
+    lines = [{"question_id": f"q{i}", "prompt": f"p{i}"} for i in range(10_001)] + [
+        {"model": "m", "question_id": f"q{i}", "answer": "a"} for i in range(10_001)
     ]
     before = db_state()
-    assert upload(submitter, lines).status_code == 413
+    response = upload(submitter, lines)
+    assert (response.status_code, response.json()["code"]) == (422, "upload_cap_exceeded")
+    assert "10,000 prompts" in response.json()["message"]
     assert db_state() == before
 
 
