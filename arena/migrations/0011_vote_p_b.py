@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('arena', '0009_competitor_strengths'),
+        ('arena', '0010_prompts_per_arena'),
     ]
 
     operations = [
