@@ -158,7 +158,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": min(env_int("DATABASE_POOL_MIN_SIZE", 1), DATABASE_POOL_MAX_SIZE),
             "max_size": DATABASE_POOL_MAX_SIZE,
-            "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
+            "timeout": env_int("DATABASE_POOL_TIMEOUT", 30),
         }
 
 # --- Auth -----------------------------------------------------------------------------------
