@@ -19,6 +19,7 @@ from arena import selectors
 from arena.exceptions import ArenaError, BattleNotFound
 from arena.models import Arena, Battle, Outcome, User
 from arena.net import client_address
+from arena.ratelimit import page_limited
 from arena.services import arenas as arena_services
 from arena.services import battles as battle_services
 from arena.services import users as user_services
@@ -52,6 +53,7 @@ def _refused(request: HttpRequest, error: ArenaError) -> HttpResponse:
 
 
 @require_GET
+@page_limited("battle")
 def arena_page(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     """Serve a new battle of the arena (the default one at /) to this browser, names hidden."""
     try:
@@ -65,6 +67,7 @@ def arena_page(request: HttpRequest, slug: str | None = None) -> HttpResponse:
 
 
 @require_POST
+@page_limited("vote")
 def battle_vote(request: HttpRequest, public_id: str) -> HttpResponse:
     """Record this browser's vote on a battle served to it, then reveal the names."""
     try:
@@ -80,6 +83,7 @@ def battle_vote(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @require_POST
+@page_limited("vote")
 def battle_feedback(request: HttpRequest, public_id: str) -> HttpResponse:
     """Record the optional reason and per-answer tags given after a vote."""
     try:
@@ -96,6 +100,7 @@ def battle_feedback(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @require_GET
+@page_limited("board")
 def leaderboard(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     """Vote counts, raw win rates and feedback tag rates; rated boards live in ratings."""
     try:
@@ -126,6 +131,7 @@ def export_response(arena: Arena) -> StreamingHttpResponse:
 
 
 @require_GET
+@page_limited("export")
 def vote_export(request: HttpRequest, slug: str) -> HttpResponseBase:
     try:
         arena = selectors.arena_get_for_viewer(slug=slug, user=request.user)

@@ -108,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     # The caps on votes per session and address would stop one client voting this much.
     for cap in ("SESSION_PER_HOUR", "SESSION_PER_DAY", "ADDRESS_PER_HOUR", "ADDRESS_PER_DAY"):
         os.environ[f"ARENA_VOTE_CAP_{cap}"] = "0"
+    # The same for the crowd pages' rate limits (one address, a machine's rate).
+    os.environ["ARENA_PAGE_RATE_PER_ADDRESS"] = os.environ["ARENA_PAGE_RATE_PER_USER"] = ""
     database_create(args.database_url)
     django_setup(args.database_url)
     from django.core.management import call_command

@@ -183,6 +183,8 @@ class Stack:
             "ARENA_VOTE_CAP_SESSION_PER_DAY": "0",
             "ARENA_VOTE_CAP_ADDRESS_PER_HOUR": "0",
             "ARENA_VOTE_CAP_ADDRESS_PER_DAY": "0",
+            "ARENA_PAGE_RATE_PER_ADDRESS": "",
+            "ARENA_PAGE_RATE_PER_USER": "",
             "PYTHONUNBUFFERED": "1",
         }
 

@@ -163,6 +163,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
         "DATABASE_CONNECT_TIMEOUT", 5
     )
+    # A pool per process (psycopg_pool, through Django's "pool" option): at most this many
+    # connections, however many requests run at once; the others wait for a free one up to
+    # DATABASE_POOL_TIMEOUT seconds (then 503). Without it every ASGI request thread holds a
+    # connection of its own, and 200 parallel clients exhausted PostgreSQL's 100. 0: no pool.
+    DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 0)
+    if DATABASE_POOL_MAX_SIZE > 0:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them; Django requires 0
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": min(env_int("DATABASE_POOL_MIN_SIZE", 1), DATABASE_POOL_MAX_SIZE),
+            "max_size": DATABASE_POOL_MAX_SIZE,
+            "timeout": env_int("DATABASE_POOL_TIMEOUT", 30),
+        }
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "arena.User"
@@ -261,8 +273,8 @@ CHANNEL_LAYERS = {
     ),
 }
 
-# Rate limits are counted in the cache: per process in memory unless Redis is configured, so
-# that they hold across workers.
+# The cache holds costly pages' results (keyed by their vote watermark or rating run): per
+# process in memory unless Redis is configured, so that workers share them.
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
@@ -299,6 +311,21 @@ ARENA_NULL_MODEL_THRESHOLD = float(env_str("ARENA_NULL_MODEL_THRESHOLD", "0.6"))
 ARENA_NULL_MODEL_SAMPLE = env_int("ARENA_NULL_MODEL_SAMPLE", 40)
 #: Proxies in front of the site whose X-Forwarded-For entries are trusted (0: REMOTE_ADDR only).
 ARENA_TRUSTED_PROXY_COUNT = env_int("ARENA_TRUSTED_PROXY_COUNT", 0)
+#: Where the rate-limit counters live (a ``limits`` storage URI): Redis when configured, so that
+#: they hold across workers and hosts, else this process's memory.
+ARENA_RATE_LIMIT_STORAGE = env_str("ARENA_RATE_LIMIT_STORAGE", REDIS_URL or "memory://")
+#: Requests to the crowd pages that compute (battle, vote, boards, comparator, judges), per
+#: page family, per client address and per signed-in user ("" for no limit). The API's limits are
+#: ARENA_API_RATE_PER_KEY and ARENA_API_RATE_PER_ADDRESS (DRF's throttle rates above). None
+#: by default in the demo (SQLite: one person on their own machine).
+ARENA_PAGE_RATE_PER_ADDRESS = env_str("ARENA_PAGE_RATE_PER_ADDRESS", "" if DEMO else "300/min")
+ARENA_PAGE_RATE_PER_USER = env_str("ARENA_PAGE_RATE_PER_USER", "" if DEMO else "120/min")
+#: The comparator's bounds: its answer similarity reads each answer's first MAX_CHARS characters
+#: on the MAX_PROMPTS newest prompts both answered; a result is cached per pair watermark (newest
+#: vote between the two, newest answer of either) for at most CACHE_SECONDS.
+ARENA_COMPARE_MAX_CHARS = env_int("ARENA_COMPARE_MAX_CHARS", 4000)
+ARENA_COMPARE_MAX_PROMPTS = env_int("ARENA_COMPARE_MAX_PROMPTS", 300)
+ARENA_COMPARE_CACHE_SECONDS = env_int("ARENA_COMPARE_CACHE_SECONDS", 600)
 #: Crowd votes accepted per browser session (or signed-in user) and per client address, per hour
 #: and per day, across arenas (0: no cap). Judges are limited by their API rate instead. The
 #: demo (SQLite: one person trying the site on their own machine) has none by default.

@@ -25,8 +25,12 @@ accesslog = "-" if os.environ.get("WEB_ACCESS_LOG", "1") == "1" else None
 logconfig_dict = logging_config(
     os.environ.get("LOG_FORMAT", "text"), os.environ.get("LOG_LEVEL", "INFO")
 )
-# Behind the proxy (nginx, an ingress): trust its X-Forwarded-* headers.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# The server never rewrites the client's address or scheme from X-Forwarded-* headers, whoever
+# sends them (FORWARDED_ALLOW_IPS is ignored on purpose): Django alone decides, from one setting,
+# ARENA_TRUSTED_PROXY_COUNT (arena/net.py) for the address and SECURE_PROXY_SSL for the scheme.
+# Had uvicorn rewritten REMOTE_ADDR as well, a client reaching this port directly could pick its
+# address and escape the per-address limits and the sign-in lock-out.
+forwarded_allow_ips = ""
 
 
 def child_exit(server: object, worker: object) -> None:

@@ -15,7 +15,7 @@
 # STACK_PORT [8000], WEB_CONCURRENCY [2], CELERY_CONCURRENCY [2],
 # DATABASE_URL [postgres://postgres@127.0.0.1:5432/arena_stack, created when missing],
 # REDIS_URL [redis://127.0.0.1:6379/0], STACK_COLLECTSTATIC [1], STACK_STOP_SECONDS [20],
-# STACK_SEED_DEMO [0; 1 seeds the demo arena into an empty database],
+# STACK_SEED_DEMO [0; 1 seeds the demo arena into an empty database], DATABASE_POOL_MAX_SIZE [10],
 # and any setting of deploy/.env.example.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +43,8 @@ export STATIC_ROOT=${STATIC_ROOT:-$STACK_DIR/static}
 export PROMETHEUS_MULTIPROC_DIR=$STACK_DIR/prometheus
 export WEB_BIND=$STACK_HOST:$STACK_PORT
 export WEB_CONCURRENCY=${WEB_CONCURRENCY:-2}
+# A pool of at most this many PostgreSQL connections per process (web worker, Celery process).
+export DATABASE_POOL_MAX_SIZE=${DATABASE_POOL_MAX_SIZE:-10}
 export CELERY_CONCURRENCY=${CELERY_CONCURRENCY:-2}
 export CELERY_BEAT_SCHEDULE_FILE=$STACK_DIR/beat-schedule
 export PYTHONUNBUFFERED=1

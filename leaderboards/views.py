@@ -10,12 +10,13 @@ from django.views.decorators.http import require_GET
 
 from arena import selectors as arena_selectors
 from arena.exceptions import ArenaError
+from arena.ratelimit import page_limited
 from arena.voters import Voter
 from leaderboards import selectors
 from leaderboards.exceptions import LeaderboardNotFound
 from leaderboards.reports.board_page import board_matrices, rating_history
 from leaderboards.reports.boards import personal_board
-from leaderboards.reports.comparator import comparison
+from leaderboards.reports.comparator import CompareBounds, comparison
 from leaderboards.reports.judges import judge_report_for_arena
 from leaderboards.reports.pairing import pairing_report
 from leaderboards.services.tournaments import tournament_advance, tournament_get, tournament_view
@@ -25,6 +26,7 @@ METHOD_LABELS = {name: method.label for name, method in engine.METHODS.items()}
 
 
 @require_GET
+@page_limited("board")
 def personal_board_page(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     """This voter's board beside the arena's, once they have cast enough votes."""
     try:
@@ -50,6 +52,7 @@ def personal_board_page(request: HttpRequest, slug: str | None = None) -> HttpRe
 
 
 @require_GET
+@page_limited("board")
 def board_page(
     request: HttpRequest, slug: str | None = None, scope: str = "all", method: str = "bt"
 ) -> HttpResponse:
@@ -78,6 +81,7 @@ def board_page(
 
 
 @require_GET
+@page_limited("board")
 def judges_page(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     """How far to trust each judge of the arena, and the crowd: bias, consistency, agreement."""
     try:
@@ -100,6 +104,7 @@ def pairing_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
+@page_limited("board")
 def tournament_page(request: HttpRequest, slug: str, tournament_id: int) -> HttpResponse:
     """A tournament's bracket and standings, kept current by polling its JSON."""
     try:
@@ -113,11 +118,14 @@ def tournament_page(request: HttpRequest, slug: str, tournament_id: int) -> Http
 
 
 @require_GET
+@page_limited("compare")
 def compare_page(request: HttpRequest, a: str, b: str, slug: str | None = None) -> HttpResponse:
     """Two competitors side by side; ``?q=`` searches the judges' rationales and voters' reasons."""
     try:
         arena = arena_selectors.arena_get_for_viewer(slug=slug, user=request.user)
-        found = comparison(arena, a, b, q=request.GET.get("q", "")[:200])
+        found = comparison(
+            arena, a, b, q=request.GET.get("q", "")[:200], bounds=CompareBounds.from_settings()
+        )
     except ArenaError as error:
         return render(request, "arena/refused.html", {"error": error}, status=error.status)
     return render(request, "ratings/compare.html", {"arena": arena, "c": found})

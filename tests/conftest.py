@@ -74,6 +74,16 @@ def _private_cache(settings: Any) -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _private_rate_limits(settings: Any) -> None:
+    """Rate-limit counters in this process's memory, fresh for each test (a test of the Redis
+    counters points ARENA_RATE_LIMIT_STORAGE at a Redis of its own)."""
+    from arena.ratelimit import limiter
+
+    settings.ARENA_RATE_LIMIT_STORAGE = "memory://"
+    limiter().storage.reset()
+
+
 @pytest.fixture
 def make_competitors(db: None) -> Callable[..., list[Competitor]]:
     def make(n: int, *, prefix: str = "Model") -> list[Competitor]:

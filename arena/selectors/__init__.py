@@ -48,6 +48,7 @@ from arena.selectors.compare import (
     answers_side_by_side,
     arena_competitor,
     match_votes,
+    pair_watermark,
 )
 from arena.selectors.judges import (
     HistoryRow,
@@ -141,6 +142,7 @@ __all__ = [
     "match_votes",
     "matchups_for_jury",
     "pair_vote_counts",
+    "pair_watermark",
     "pairing_state_for_arena",
     "prompt_outcome_counts",
     "prompt_set_get_for_arena",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from django.db.models import Q
+from django.db.models import Count, Max, Q
+from django.db.models.functions import Substr
 
 from arena.exceptions import CompetitorNotFound
 from arena.models import Arena, Competitor, Completion, Vote
@@ -125,18 +126,53 @@ def match_votes(arena: Arena, x: Competitor, y: Competitor) -> list[MatchVote]:
     return votes
 
 
+class SideBySide(NamedTuple):
+    """The answers :func:`answers_side_by_side` read, and how far the bounds cut them."""
+
+    #: ``(prompt id, prompt, X's answer, Y's answer)``, answers cut to ``max_chars``.
+    rows: list[tuple[int, str, str, str]]
+    #: More prompts were answered by both than ``max_prompts``: only the newest were read.
+    capped: bool
+
+
 def answers_side_by_side(
-    arena: Arena, x: Competitor, y: Competitor
-) -> list[tuple[int, str, str, str]]:
-    """``(prompt id, prompt, X's answer, Y's answer)`` for the arena's prompts both answered."""
-    rows = Completion.objects.filter(
-        competitor__in=[x, y], prompt__prompt_sets__arenas=arena
-    ).values_list("prompt_id", "prompt__text", "competitor_id", "text")
+    arena: Arena, x: Competitor, y: Competitor, *, max_prompts: int, max_chars: int
+) -> SideBySide:
+    """The arena's newest ``max_prompts`` prompts both answered, each answer's first
+    ``max_chars`` characters: the comparator's similarity work is bounded by what it reads."""
+    both = (
+        Completion.objects.filter(competitor__in=[x, y], prompt__prompt_sets__arenas=arena)
+        .values("prompt_id")
+        .annotate(n=Count("competitor", distinct=True))
+        .filter(n=2)
+        .order_by("-prompt_id")
+        .values_list("prompt_id", flat=True)
+    )
+    ids = list(both[: max_prompts + 1])
+    rows = (
+        Completion.objects.filter(competitor__in=[x, y], prompt_id__in=ids[:max_prompts])
+        .annotate(head=Substr("text", 1, max_chars))
+        .values_list("prompt_id", "prompt__text", "competitor_id", "head")
+    )
     by_prompt: dict[int, dict[int | str, str]] = {}
-    for prompt_id, prompt, competitor_id, text in rows.distinct():
+    for prompt_id, prompt, competitor_id, text in rows:
         by_prompt.setdefault(prompt_id, {"prompt": prompt})[competitor_id] = text
-    return [
-        (prompt_id, texts["prompt"], texts[x.pk], texts[y.pk])
-        for prompt_id, texts in sorted(by_prompt.items())
-        if x.pk in texts and y.pk in texts
-    ]
+    return SideBySide(
+        rows=[
+            (prompt_id, texts["prompt"], texts[x.pk], texts[y.pk])
+            for prompt_id, texts in sorted(by_prompt.items())
+        ],
+        capped=len(ids) > max_prompts,
+    )
+
+
+def pair_watermark(arena: Arena, x: Competitor, y: Competitor) -> tuple[int, int]:
+    """The newest vote id between X and Y, and the newest answer id of either: what the
+    comparator's result depends on, so a cached one is good while both are unchanged."""
+    votes = Vote.objects.filter(battle__arena=arena).filter(
+        Q(battle__competitor_a=x, battle__competitor_b=y)
+        | Q(battle__competitor_a=y, battle__competitor_b=x)
+    )
+    top_vote = votes.aggregate(top=Max("id"))["top"] or 0
+    top_answer = Completion.objects.filter(competitor__in=[x, y]).aggregate(top=Max("id"))["top"]
+    return int(top_vote), int(top_answer or 0)

@@ -14,7 +14,7 @@ from arena import selectors as arena_selectors
 from arena.exceptions import ArenaError
 from leaderboards import selectors
 from leaderboards.exceptions import NotComputedYet
-from leaderboards.reports.comparator import comparison
+from leaderboards.reports.comparator import CompareBounds, comparison
 from leaderboards.reports.judges import judge_report_for_arena
 
 
@@ -116,6 +116,8 @@ class ArenaCompareView(APIView):
         length difference, and the rationales (``q`` filters them)."""
         try:
             arena = arena_selectors.arena_get_for_viewer(slug=slug, user=request.user)
-            return Response(comparison(arena, a, b, q=request.query_params.get("q", "")[:200]))
+            q = request.query_params.get("q", "")[:200]
+            bounds = CompareBounds.from_settings()
+            return Response(comparison(arena, a, b, q=q, bounds=bounds))
         except ArenaError as error:
             return _error(error.status, error.code, error.message)

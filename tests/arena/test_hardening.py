@@ -209,18 +209,14 @@ def test_judge_votes_pass_while_the_rate_limit_cache_is_down(
     from arena.voters import Voter
     from tests.arena.api_helpers import Api, key_for
 
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
-        }
-    }
+    # Nothing listens there.
+    settings.ARENA_RATE_LIMIT_STORAGE = f"redis://127.0.0.1:{free_port()}/0"
     battle = make_battle(voter=Voter(judge=judge))
     api = Api(key_for(scopes=["judge"], judge=judge))
     response = api.post(f"/api/v1/battles/{battle.public_id}/vote", {"outcome": "A"})
     assert response.status_code == 201
     assert Vote.objects.get().battle_id == battle.pk
-    assert "rate-limit cache unavailable" in caplog.text  # the cache was really tried
+    assert "rate-limit storage unavailable" in caplog.text  # the storage was really tried
 
 
 def test_a_vote_refused_for_a_busy_database_is_offered_again_with_its_fields(rf, settings):

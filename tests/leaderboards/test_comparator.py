@@ -102,3 +102,63 @@ def test_unknown_same_or_private_competitors_are_refused(voted, make_arena):
     pick = client.get(reverse("arena-compare-pick", args=["main"]), {"a": x.name, "b": "other"})
     assert pick.status_code == 302
     assert client.get(reverse("arena-compare-pick", args=["main"])).status_code == 400
+
+
+def _queries(url: str, **params: str) -> list[str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert Client().get(url, params).status_code == 200
+    return [q["sql"] for q in captured.captured_queries]
+
+
+def test_a_second_request_is_served_from_the_cache_until_a_new_vote(voted, settings):
+    """The costly part (every vote between the two, every answer's 3-grams) runs once per
+    pair watermark: a repeat reads only the watermark."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "c"}
+    }
+    x, y = voted["competitors"][:2]
+    url = reverse("arena-compare", args=["main", x.name, y.name])
+    first = _queries(url)
+    second = _queries(url)
+    assert any("SUBSTRING" in sql for sql in first)  # the answers were read
+    assert any('"rationale"' in sql for sql in first)  # and the votes
+    assert not any("SUBSTRING" in sql or '"rationale"' in sql for sql in second)
+    assert len(second) < len(first)
+    # Another search is another result, computed once too.
+    assert any('"rationale"' in sql for sql in _queries(url, q="facts"))
+    assert not any('"rationale"' in sql for sql in _queries(url, q="facts"))
+    # A new vote between the two moves the watermark: computed again, and counted.
+    before = Client().get(reverse("api-arena-compare", args=["main", x.name, y.name])).json()
+    arena, voter, rng = voted["arena"], Voter(session_key="late"), random.Random(7)
+    for _ in range(50):
+        battle = battle_create(arena=arena, voter=voter, rng=rng)
+        if {battle.competitor_a_id, battle.competitor_b_id} == {x.pk, y.pk}:
+            break
+    else:
+        pytest.fail("no battle between the two was drawn")
+    vote_record(public_id=battle.public_id, voter=voter, outcome=Outcome.TIE)
+    assert any('"rationale"' in sql for sql in _queries(url))
+    after = Client().get(reverse("api-arena-compare", args=["main", x.name, y.name])).json()
+    assert after["overall"]["n"] == before["overall"]["n"] + 1
+
+
+def test_similarity_reads_bounded_answers_and_the_page_says_so(voted, settings):
+    from ratings.core.textsim import text_similarity
+
+    settings.ARENA_COMPARE_MAX_CHARS = 12
+    settings.ARENA_COMPARE_MAX_PROMPTS = 1
+    x, y = voted["competitors"][:2]
+    body = Client().get(reverse("api-arena-compare", args=["main", x.name, y.name])).json()
+    assert body["similarity_bounds"] == {"answer_chars": 12, "prompts": 1, "capped": True}
+    (row,) = body["differing_prompts"]
+    newest = max(p.pk for p in voted["prompts"])
+    full_x = x.completions.get(prompt_id=newest).text
+    full_y = y.completions.get(prompt_id=newest).text
+    assert row["x_answer"] == full_x[:12]
+    assert row["similarity"] == text_similarity(full_x[:12], full_y[:12])
+    page = Client().get(reverse("arena-compare", args=["main", x.name, y.name])).content.decode()
+    assert "first 12 characters of each answer" in page
+    assert "the newest 1 of the prompts both answered" in page
