@@ -8,6 +8,7 @@ for the same votes.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from ratings.core import (
     davidson_intervals,
     elo,
     elo_bootstrap,
+    elo_orderings,
     normal_intervals,
     predicted_win_rates,
     style_bradley_terry,
@@ -40,6 +42,7 @@ from ratings.core.separation import (
 from ratings.core.types import BradleyTerryResult, FloatArray, Intervals
 from ratings.engine import equilibrium
 from ratings.engine.options import (
+    STYLE_FEATURE_COLUMNS,
     BradleyTerryOptions,
     DavidsonOptions,
     DisplayOptions,
@@ -48,6 +51,7 @@ from ratings.engine.options import (
     MethodOptions,
     NashOptions,
     OptionsError,
+    StyleOptions,
     VoteSelection,
     options_from_json,
 )
@@ -190,27 +194,33 @@ def _core_report(
 def _rate_elo(
     comparisons: Comparisons, options: EloOptions, selection: VoteSelection
 ) -> MethodOutput:
-    ratings = elo(
-        comparisons, initial=options.init, base=options.base, scale=options.scale, k=options.k
-    ).ratings
+    settings = {
+        "initial": options.init,
+        "base": options.base,
+        "scale": options.scale,
+        "k": options.k,
+    }
     low = high = None
-    if options.bootstrap:
-        ci = elo_bootstrap(
-            comparisons,
-            n_resamples=options.bootstrap,
-            rng=options.seed,
-            initial=options.init,
-            base=options.base,
-            scale=options.scale,
-            k=options.k,
+    if options.orderings > 1:
+        spread = elo_orderings(
+            comparisons, n_orderings=options.orderings, rng=options.seed, **settings
         )
+        ratings, low, high = spread.ratings, spread.low, spread.high
+    else:
+        ratings = elo(
+            comparisons, initial=options.init, base=options.base, scale=options.scale, k=options.k
+        ).ratings
+    if options.bootstrap:
+        ci = elo_bootstrap(comparisons, n_resamples=options.bootstrap, rng=options.seed, **settings)
         low, high = ci.low, ci.high
     params = {
         "k": options.k,
         "scale": options.scale,
         "base": options.base,
         "init": options.init,
-        "ci": "bootstrap" if options.bootstrap else None,
+        "orderings": options.orderings,
+        "orderings_seed": options.seed if options.orderings > 1 else None,
+        "ci": "bootstrap" if options.bootstrap else "orderings" if options.orderings > 1 else None,
     }
     rated: Rated = (ratings, low, high, params, {})
     return MethodOutput(_core_report("elo", comparisons, options, selection, rated))
@@ -224,22 +234,41 @@ def _rate_bt(
 
 
 def _rate_style_bt(
-    comparisons: Comparisons, options: BradleyTerryOptions, selection: VoteSelection
+    comparisons: Comparisons, options: StyleOptions, selection: VoteSelection
 ) -> MethodOutput:
-    if comparisons.features_a is None:
+    columns = [STYLE_FEATURE_COLUMNS[name] for name in options.style_features]
+    if comparisons.features_a is None or comparisons.features_b is None:
         raise OptionsError(
             "style-bt needs tokens_a/_b, header_count_a/_b, "
             "list_count_a/_b and bold_count_a/_b on every vote"
         )
-    rated, _ = _bt(comparisons, options, style=True)
+    missing = [name for name in columns if name not in comparisons.feature_names]
+    if missing:
+        raise OptionsError(f"style-bt: the votes carry no {missing[0]} feature")
+    picked = [comparisons.feature_names.index(name) for name in columns]
+    held_equal = dataclasses.replace(
+        comparisons,
+        features_a=comparisons.features_a[:, picked],
+        features_b=comparisons.features_b[:, picked],
+        feature_names=tuple(columns),
+    )
+    rated, _ = _bt(held_equal, options, style=True)
     return MethodOutput(_core_report("style-bt", comparisons, options, selection, rated))
+
+
+def _style_fit(comparisons: Comparisons, options: BradleyTerryOptions) -> BradleyTerryResult:
+    """The style fit with ``--l2`` as 1/C of arena-hard's logistic regression: that regression
+    sees every verdict twice (a tie as a win and a loss) and the strengths on ±ln(base)
+    columns, so its penalty is half ``l2`` per verdict, on strengths in units of ln(base)."""
+    l2 = options.l2 if isinstance(options, StyleOptions) else 0.0
+    return style_bradley_terry(comparisons, l2=l2 / 2.0, score_unit=math.log(options.base))
 
 
 def _bt(
     comparisons: Comparisons, options: BradleyTerryOptions, *, style: bool
 ) -> tuple[Rated, BradleyTerryState | None]:
     """The fit on the display scale; without style control also the fit's state for pairing."""
-    fit = style_bradley_terry(comparisons) if style else bradley_terry(comparisons)
+    fit = _style_fit(comparisons, options) if style else bradley_terry(comparisons)
     anchor = None if options.anchor is None else comparisons.names.index(options.anchor)
     ratings, rating, per_unit = _display(fit.scores, options, anchor)
     ci = _bt_intervals(comparisons, fit, options, anchor=anchor, style=style)
@@ -252,6 +281,8 @@ def _bt(
         "converged": fit.converged,
         "ci": ci.method if ci is not None else None,
     }
+    if isinstance(options, StyleOptions):
+        params |= {"l2": options.l2, "style_features": list(options.style_features)}
     if style:
         extra: dict[str, Any] = {}
         if fit.coefficients is not None:
@@ -379,7 +410,7 @@ METHODS: Mapping[str, Method] = {
     for m in (
         Method("elo", "Elo", EloOptions, _rate_elo),
         Method("bt", "Bradley–Terry", BradleyTerryOptions, _rate_bt),
-        Method("style-bt", "Style-controlled", BradleyTerryOptions, _rate_style_bt),
+        Method("style-bt", "Style-controlled", StyleOptions, _rate_style_bt),
         Method("bt-davidson", "Bradley–Terry (ties modelled)", DavidsonOptions, _rate_davidson),
         Method("nash", "Nash averaging", NashOptions, _rate_nash),
         Method("equilibrium-ne", "Equilibrium (NE)", EquilibriumOptions, _rate_equilibrium_ne),
