@@ -56,6 +56,8 @@ class EloOptions(DisplayOptions):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if isinstance(self.orderings, bool) or not isinstance(self.orderings, int):
+            raise OptionsError(f"orderings must be a whole number, not {self.orderings!r}")
         if self.orderings < 1:
             raise OptionsError(f"orderings must be at least 1, not {self.orderings!r}")
         if self.orderings > 1 and self.bootstrap:
@@ -198,4 +200,7 @@ def options_from_json(cls: type[MethodOptions], data: dict[str, Any]) -> MethodO
     unknown = sorted(set(data) - known)
     if unknown:
         raise OptionsError(f"unknown option {unknown[0]!r} for {cls.__name__}")
-    return cls(**data)
+    try:
+        return cls(**data)
+    except TypeError as error:  # a stored value of the wrong JSON type: "1000" for a count
+        raise OptionsError(f"bad option value for {cls.__name__}: {error}") from error
