@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -43,6 +44,12 @@ class Leaderboard(models.Model):
     bootstrap_rounds = models.PositiveIntegerField(
         default=100, help_text="Bootstrap rounds for the intervals of elo and bt (0: sandwich)."
     )
+    method_options = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Options per method, as the rating engine names them, e.g. {"style-bt": '
+        '{"style_features": ["length"], "l2": 1.0}, "elo": {"orderings": 1000}}.',
+    )
     is_active = models.BooleanField(default=True)
     exclude_flagged_voters = models.BooleanField(
         default=True,
@@ -79,6 +86,18 @@ class Leaderboard(models.Model):
 
     def __str__(self) -> str:
         return f"{self.arena.slug}/{self.slug}"
+
+    def clean(self) -> None:
+        """Refuse options no method run could honour, so that the admin says so on save."""
+        if not isinstance(self.method_options, dict):
+            raise ValidationError({"method_options": "a JSON object keyed by method"})
+        for method, options in self.method_options.items():
+            if not isinstance(options, dict):
+                raise ValidationError({"method_options": f"{method}: a JSON object of options"})
+            try:
+                engine.method_options(method, options)
+            except engine.OptionsError as error:
+                raise ValidationError({"method_options": f"{method}: {error}"}) from error
 
 
 class RatingRun(models.Model):

@@ -53,24 +53,37 @@ def leaderboards_ensure_defaults(arena: Arena) -> None:
 def run_options(leaderboard: Leaderboard, method: str) -> engine.MethodOptions:
     """The engine options of this leaderboard's ``method``: the leaderboard's bootstrap rounds
     (seed 0) for Elo and Bradley–Terry, the category axis for the equilibrium game, otherwise
-    the method's defaults; soft labels count unless the leaderboard says ``hard_labels``.
+    the method's defaults; then the board's own ``method_options`` for that method on top; soft
+    labels count unless the leaderboard says ``hard_labels``.
 
-    Raises :class:`engine.OptionsError` for a method a board cannot run (unknown, or
-    command-line only such as ``lc-winrate``), so that its run fails and says why.
+    An Elo board asking for several orderings gets their interval instead of the bootstrap's,
+    unless it names ``bootstrap`` itself (and then the engine refuses the pair). Raises
+    :class:`engine.OptionsError` for a method a board cannot run (unknown, or command-line
+    only such as ``lc-winrate``), so that its run fails and says why.
     """
     spec = engine.method_get(method)
     if not spec.board:
         raise engine.OptionsError(
             f"method {method!r} is for the command line only: {spec.board_note}"
         )
-    rounds, hard = leaderboard.bootstrap_rounds, leaderboard.hard_labels
-    if method == "elo" and rounds:
-        return engine.EloOptions(bootstrap=rounds, seed=0, hard_labels=hard)
-    if method == "bt" and rounds:
-        return engine.BradleyTerryOptions(bootstrap=rounds, seed=0, hard_labels=hard)
+    overrides = _board_overrides(leaderboard, method)
+    rounds = leaderboard.bootstrap_rounds
+    base: dict[str, Any] = {"hard_labels": leaderboard.hard_labels}
+    orderings = overrides.get("orderings", 1)
+    several_orderings = isinstance(orderings, int) and orderings > 1
+    if rounds and (method == "bt" or (method == "elo" and not several_orderings)):
+        base |= {"bootstrap": rounds, "seed": 0}
     if spec.options is engine.EquilibriumOptions:
-        return engine.EquilibriumOptions(prompt_axis="category", hard_labels=hard)
-    return spec.options(hard_labels=hard)
+        base |= {"prompt_axis": "category"}
+    return engine.method_options(method, base | overrides)
+
+
+def _board_overrides(leaderboard: Leaderboard, method: str) -> dict[str, Any]:
+    stored = leaderboard.method_options if isinstance(leaderboard.method_options, dict) else {}
+    options = stored.get(method) or {}
+    if not isinstance(options, dict):
+        raise engine.OptionsError(f"{method}: the board's options are not a JSON object")
+    return dict(options)
 
 
 def params_key(
@@ -149,8 +162,11 @@ def _run_queue(
 ) -> RatingRun | None:
     try:
         options = engine.options_to_json(run_options(leaderboard, method))
-    except engine.OptionsError:  # an unknown method: its run fails and says so
-        options = {}
+    except engine.OptionsError:
+        # an unknown method or options it cannot take: the run fails and says why
+        stored = leaderboard.method_options if isinstance(leaderboard.method_options, dict) else {}
+        raw = stored.get(method)
+        options = raw if isinstance(raw, dict) else {"method_options": raw}
     flags = (
         arena_selectors.voter_flags_version(leaderboard.arena)
         if leaderboard.exclude_flagged_voters

@@ -33,6 +33,7 @@ from ratings.engine import (
     MethodOptions,
     NashOptions,
     OptionsError,
+    StyleOptions,
     VoteSelection,
     alpaca,
     rate,
@@ -115,6 +116,31 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=_default(BradleyTerryOptions, "seed"),
         help="bootstrap seed (default %(default)s)",
+    )
+    rate.add_argument(
+        "--orderings",
+        type=int,
+        default=_default(EloOptions, "orderings"),
+        metavar="N",
+        help="elo: the mean over N random orderings drawn from --seed, with their 2.5-97.5 "
+        "percentile interval (default 1: one pass in file order)",
+    )
+    rate.add_argument(
+        "--style-features",
+        type=_style_features,
+        default=_default(StyleOptions, "style_features"),
+        metavar="LIST",
+        help="style-bt: comma-separated features held equal, from tokens, headers, lists, bold; "
+        "length = tokens and markdown = headers,lists,bold, arena-hard's controls "
+        "(default: all four)",
+    )
+    rate.add_argument(
+        "--l2",
+        type=float,
+        default=_default(StyleOptions, "l2"),
+        metavar="L",
+        help="style-bt: ridge penalty as 1/C of arena-hard's logistic regression; 1 mirrors its "
+        "C = 1 (default 0: maximum likelihood)",
     )
     rate.add_argument(
         "--both-bad",
@@ -336,6 +362,11 @@ def _add_equilibrium_arguments(parser: argparse.ArgumentParser) -> None:
         default=_default(NashOptions, "selection"),
         help="nash only: maximum affinity entropy (copy-proof) or maximum Shannon entropy",
     )
+
+
+def _style_features(value: str) -> tuple[str, ...]:
+    """``tokens,headers`` as a tuple; the options check the names."""
+    return tuple(name.strip() for name in value.split(",") if name.strip())
 
 
 def _parse_where(item: str) -> tuple[str, str]:

@@ -16,7 +16,15 @@ from ratings.core.agreement import (
 )
 from ratings.core.bradley_terry import AUTO_L2, bradley_terry, bradley_terry_mm, to_ratings
 from ratings.core.davidson import DavidsonResult, davidson, davidson_intervals
-from ratings.core.elo import ELO_BASE, ELO_INITIAL, ELO_K, ELO_SCALE, elo, elo_bootstrap
+from ratings.core.elo import (
+    ELO_BASE,
+    ELO_INITIAL,
+    ELO_K,
+    ELO_SCALE,
+    elo,
+    elo_bootstrap,
+    elo_orderings,
+)
 from ratings.core.equilibrium.affinity import (
     ReferenceMarginals,
     affinity_entropy,
@@ -99,6 +107,7 @@ from ratings.core.types import (
     BaselineWinRates,
     BradleyTerryResult,
     Comparisons,
+    EloOrderingsResult,
     EloResult,
     Intervals,
     Outcome,
@@ -126,6 +135,7 @@ __all__ = [
     "ConvergenceError",
     "DavidsonResult",
     "DisconnectedComparisonsError",
+    "EloOrderingsResult",
     "EloResult",
     "EquilibriumResult",
     "GameReference",
@@ -167,6 +177,7 @@ __all__ = [
     "davidson_intervals",
     "elo",
     "elo_bootstrap",
+    "elo_orderings",
     "equilibrium_cce",
     "equilibrium_ce",
     "equilibrium_ne",

@@ -3,9 +3,15 @@
 Model: ``logit P(A beats B) = s_A - s_B + z · beta``, where ``z`` holds one column per style
 feature (answer length in tokens, Markdown headers, list items, bold spans): the normalised
 difference ``(f_A - f_B) / (f_A + f_B + 1)``, standardised to mean 0 and standard deviation 1
-over the verdicts (a constant column is left out and gets coefficient 0). ``beta`` says how many
-log units of preference one standard deviation of a style difference buys; ``s`` are the
-strengths with style held equal. This is LMArena's and arena-hard's construction.
+over the verdicts, each counted ``weight`` times (a constant column is left out and gets
+coefficient 0). ``beta`` says how many log units of preference one standard deviation of a style
+difference buys; ``s`` are the strengths with style held equal. This is LMArena's and
+arena-hard's construction; arena-hard repeats a strong verdict three times before it
+standardises, which is what the weights do here.
+
+The centre matters even though the competitors' strengths absorb any constant: a model without
+an intercept reads a feature mean that is not 0 as a push towards side A, and when one
+competitor is always A (arena-hard's baseline) that push moves it against every other.
 """
 
 from __future__ import annotations
@@ -35,7 +41,8 @@ def style_features(comparisons: Comparisons) -> FloatArray:
     -------
     array of float, shape (n_comparisons, n_features)
         ``(f_A - f_B) / (f_A + f_B + 1)``, centred and scaled to unit standard deviation per
-        column (population standard deviation, unweighted); constant columns are all 0.
+        column, both weighted by ``comparisons.weight`` (the population moments of the rows
+        repeated ``weight`` times, as arena-hard computes them); constant columns are all 0.
 
     Raises
     ------
@@ -51,9 +58,14 @@ def style_features(comparisons: Comparisons) -> FloatArray:
         raise ValueError("these comparisons carry no style features")
     fa, fb = comparisons.features_a, comparisons.features_b
     diff = (fa - fb) / (fa + fb + 1.0)
-    std = diff.std(axis=0)
-    safe = np.where(std > 0, std, 1.0)
-    z: FloatArray = np.where(std > 0, (diff - diff.mean(axis=0)) / safe, 0.0)
+    if diff.shape[0] == 0:
+        return diff
+    w = comparisons.weight / np.sum(comparisons.weight)
+    centred = diff - w @ diff
+    std = np.sqrt(w @ centred**2)
+    # a column constant up to rounding is constant: its coefficient is not identified
+    constant = std <= 1e-12 * np.maximum(1.0, np.max(np.abs(diff), axis=0))
+    z: FloatArray = np.where(constant, 0.0, centred / np.where(constant, 1.0, std))
     return z
 
 
@@ -62,6 +74,7 @@ def style_bradley_terry(
     *,
     features: FloatArray | None = None,
     l2: float = 0.0,
+    score_unit: float = 1.0,
     tol: float = 1e-10,
     max_iter: int = 100,
     on_disconnected: str = "raise",
@@ -73,9 +86,14 @@ def style_bradley_terry(
     comparisons : Comparisons
         The verdicts (ties half a win each side; weights repeat a verdict).
     features : array of float, shape (n_comparisons, n_features), optional
-        The covariates; by default :func:`style_features` of ``comparisons``.
+        The covariates; by default :func:`style_features` of the verdicts between two different
+        competitors (a self-battle says nothing of style and would shift the centre).
     l2 : float, default 0
-        Ridge penalty ``l2 * (sum(s**2) + sum(beta**2)) / 2``; 0 is plain maximum likelihood.
+        Ridge penalty ``l2 * (sum((s / score_unit)**2) + sum(beta**2)) / 2``; 0 is plain
+        maximum likelihood.
+    score_unit : float, default 1
+        The unit the strengths are penalised in: ``ln 10`` penalises them as arena-hard's
+        logistic regression does, on base-10 columns. Irrelevant when ``l2`` is 0.
     tol : float, default 1e-10
         Stop when the largest Newton step is below this.
     max_iter : int, default 100
@@ -103,14 +121,15 @@ def style_bradley_terry(
     T. Li et al., 2024, arXiv:2406.11939.
     W.-L. Chiang et al., 2024, arXiv:2403.04132.
     """
-    z = style_features(comparisons) if features is None else np.asarray(features, dtype=float)
-    keep = comparisons.a != comparisons.b
-    c, z = comparisons.subset(keep), z[keep]
+    if not score_unit > 0 or not l2 >= 0:
+        raise ValueError("need l2 >= 0 and score_unit > 0")
+    c, z = _fitted_rows(comparisons, features)
     n, m = c.n_items, z.shape[1]
     groups = _groups(c, l2=l2, on_disconnected=on_disconnected)
     active = z.std(axis=0) > 0 if z.shape[0] else np.zeros(m, dtype=bool)
+    penalty = _penalty(n, int(np.sum(active)), l2, score_unit)
     theta, n_iter, converged = _newton(
-        c, z[:, active], l2=l2, tol=tol, max_iter=max_iter, groups=groups
+        c, z[:, active], penalty, tol=tol, max_iter=max_iter, groups=groups
     )
     beta = np.zeros(m)
     beta[active] = theta[n:]
@@ -121,9 +140,10 @@ def style_bradley_terry(
         n_iter=n_iter,
         converged=converged,
         l2=l2,
-        log_likelihood=_log_likelihood(theta, c, z[:, active], l2=l2),
+        log_likelihood=_log_likelihood(theta, c, z[:, active], penalty),
         coefficients=beta,
         feature_names=c.feature_names or tuple(f"x{k}" for k in range(m)),
+        score_unit=score_unit,
         groups=None if groups is None else groups.labels,
     )
 
@@ -142,19 +162,35 @@ def _groups(c: Comparisons, *, l2: float, on_disconnected: str) -> ComparisonGro
     return None if found.connected else found
 
 
-def _log_likelihood(theta: FloatArray, c: Comparisons, z: FloatArray, *, l2: float) -> float:
+def _fitted_rows(
+    comparisons: Comparisons, features: FloatArray | None
+) -> tuple[Comparisons, FloatArray]:
+    """The verdicts between two different competitors and their covariates."""
+    keep = comparisons.a != comparisons.b
+    c = comparisons.subset(keep)
+    if features is None:
+        return c, style_features(c)
+    return c, np.asarray(features, dtype=float)[keep]
+
+
+def _penalty(n: int, m: int, l2: float, score_unit: float) -> FloatArray:
+    """The ridge's diagonal: ``l2 / score_unit**2`` on the strengths, ``l2`` on the betas."""
+    return np.concatenate([np.full(n, l2 / score_unit**2), np.full(m, l2)])
+
+
+def _log_likelihood(theta: FloatArray, c: Comparisons, z: FloatArray, penalty: FloatArray) -> float:
     n = c.n_items
     d = theta[c.a] - theta[c.b] + z @ theta[n:]
     points = c.score_a()
     ll = np.sum(c.weight * (points * d - np.logaddexp(0.0, d)))
-    return float(ll - 0.5 * l2 * (theta @ theta))
+    return float(ll - 0.5 * (theta @ (penalty * theta)))
 
 
 def _newton(
     c: Comparisons,
     z: FloatArray,
+    penalty: FloatArray,
     *,
-    l2: float,
     tol: float,
     max_iter: int,
     groups: ComparisonGroups | None = None,
@@ -171,14 +207,14 @@ def _newton(
             np.concatenate(
                 [np.bincount(c.a, residual, n) - np.bincount(c.b, residual, n), z.T @ residual]
             )
-            - l2 * theta
+            - penalty * theta
         )
         hess = _hessian(c, z, w * prob * (1.0 - prob))
-        hess[:n, :n] += _gauge_term(n, l2, groups)
-        hess += l2 * np.eye(n + m)
+        hess[:n, :n] += _gauge_term(n, float(penalty[0]) if n else 0.0, groups)
+        hess[np.diag_indices(n + m)] += penalty
         step = scipy.linalg.solve(hess, grad, assume_a="pos", check_finite=False)
         if np.max(np.abs(step)) > _TRUST:
-            step *= _backtrack(theta, step, c, z, l2=l2)
+            step *= _backtrack(theta, step, c, z, penalty)
         theta = theta + step
         if np.max(np.abs(step)) < tol:
             return theta, step_no, True
@@ -210,12 +246,12 @@ def _hessian(c: Comparisons, z: FloatArray, h: FloatArray) -> FloatArray:
 
 
 def _backtrack(
-    theta: FloatArray, step: FloatArray, c: Comparisons, z: FloatArray, *, l2: float
+    theta: FloatArray, step: FloatArray, c: Comparisons, z: FloatArray, penalty: FloatArray
 ) -> float:
-    start = _log_likelihood(theta, c, z, l2=l2)
+    start = _log_likelihood(theta, c, z, penalty)
     t = 1.0
     while t > _MIN_STEP:
-        if _log_likelihood(theta + t * step, c, z, l2=l2) >= start:
+        if _log_likelihood(theta + t * step, c, z, penalty) >= start:
             break
         t *= 0.5
     return t
@@ -268,9 +304,7 @@ def style_intervals(
     """
     if kind not in {"sandwich", "fisher"} or not 0.0 < level < 1.0 or fit.coefficients is None:
         raise ValueError("need kind sandwich or fisher, 0 < level < 1 and a style fit")
-    z = style_features(comparisons) if features is None else np.asarray(features, dtype=float)
-    keep = comparisons.a != comparisons.b
-    c, z = comparisons.subset(keep), z[keep]
+    c, z = _fitted_rows(comparisons, features)
     active = z.std(axis=0) > 0 if z.shape[0] else np.zeros(z.shape[1], dtype=bool)
     z = z[:, active]
     n = c.n_items
@@ -278,7 +312,8 @@ def style_intervals(
     ridge = np.zeros((n + z.shape[1], n + z.shape[1]))
     groups = None if fit.groups is None else ComparisonGroups(fit.names, fit.groups)
     ridge[:n, :n] = _gauge_term(n, fit.l2, groups)
-    hess = _hessian(c, z, c.weight * prob * (1.0 - prob)) + ridge + fit.l2 * np.eye(len(ridge))
+    penalty = np.diag(_penalty(n, z.shape[1], fit.l2, fit.score_unit))
+    hess = _hessian(c, z, c.weight * prob * (1.0 - prob)) + ridge + penalty
     inv = scipy.linalg.inv(hess) - ridge
     if kind == "sandwich":
         inv = inv @ _hessian(c, z, (c.weight * (c.score_a() - prob)) ** 2) @ inv

@@ -234,6 +234,20 @@ class EloResult:
 
 
 @dataclass(frozen=True, slots=True)
+class EloOrderingsResult:
+    """Online Elo over many random orderings: ``ratings`` is the mean of ``samples`` (one row
+    of display-scale ratings per ordering), ``low`` and ``high`` their percentiles at ``level``.
+    """
+
+    names: tuple[str, ...]
+    ratings: FloatArray
+    low: FloatArray
+    high: FloatArray
+    level: float
+    samples: FloatArray
+
+
+@dataclass(frozen=True, slots=True)
 class PairCounts:
     """Verdicts merged into cells: one cell per (pair, points to ``pair_i``, weight).
 
@@ -276,12 +290,13 @@ class PairCounts:
 class BradleyTerryResult:
     """A Bradley–Terry fit: ``scores`` are natural-log strengths, centred at 0.
 
-    ``l2`` is the ridge penalty actually used (0 for the plain maximum-likelihood estimate).
-    ``coefficients`` holds style (covariate) coefficients when the model had any, in log units
-    per standard deviation of each feature, named by ``feature_names``. ``groups`` is set when
-    the comparison graph was disconnected and fitted by groups (``on_disconnected="groups"``):
-    each competitor's group, 0 for the main one (:mod:`ratings.core.groups`); each group's
-    scores are then centred on their own.
+    ``l2`` is the ridge penalty actually used (0 for the plain maximum-likelihood estimate), on
+    the scores measured in ``score_unit`` (1: natural logs; ``ln 10``: base-10 logs, as
+    arena-hard's logistic regression has them). ``coefficients`` holds style (covariate)
+    coefficients when the model had any, in log units per standard deviation of each feature,
+    named by ``feature_names``. ``groups`` is set when the comparison graph was disconnected
+    and fitted by groups (``on_disconnected="groups"``): each competitor's group, 0 for the
+    main one (:mod:`ratings.core.groups`); each group's scores are then centred on their own.
     """
 
     names: tuple[str, ...]
@@ -293,6 +308,7 @@ class BradleyTerryResult:
     coefficients: FloatArray | None = None
     feature_names: tuple[str, ...] = ()
     groups: IntArray | None = None
+    score_unit: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)

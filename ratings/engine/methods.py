@@ -32,6 +32,7 @@ from ratings.core import (
     davidson_intervals,
     elo,
     elo_bootstrap,
+    elo_orderings,
     length_controlled_win_rates,
     normal_intervals,
     predicted_win_rates,
@@ -50,6 +51,7 @@ from ratings.core.separation import (
 from ratings.core.types import BradleyTerryResult, FloatArray, Intervals, RankIntervals
 from ratings.engine import equilibrium
 from ratings.engine.options import (
+    STYLE_FEATURE_COLUMNS,
     BradleyTerryOptions,
     DavidsonOptions,
     DisplayOptions,
@@ -59,6 +61,7 @@ from ratings.engine.options import (
     MethodOptions,
     NashOptions,
     OptionsError,
+    StyleOptions,
     VoteSelection,
     options_from_json,
 )
@@ -286,27 +289,33 @@ def separate_groups_warning(report: Mapping[str, Any]) -> str | None:
 def _rate_elo(
     comparisons: Comparisons, options: EloOptions, selection: VoteSelection
 ) -> MethodOutput:
-    ratings = elo(
-        comparisons, initial=options.init, base=options.base, scale=options.scale, k=options.k
-    ).ratings
+    settings = {
+        "initial": options.init,
+        "base": options.base,
+        "scale": options.scale,
+        "k": options.k,
+    }
     low = high = None
-    if options.bootstrap:
-        ci = elo_bootstrap(
-            comparisons,
-            n_resamples=options.bootstrap,
-            rng=options.seed,
-            initial=options.init,
-            base=options.base,
-            scale=options.scale,
-            k=options.k,
+    if options.orderings > 1:
+        spread = elo_orderings(
+            comparisons, n_orderings=options.orderings, rng=options.seed, **settings
         )
+        ratings, low, high = spread.ratings, spread.low, spread.high
+    else:
+        ratings = elo(
+            comparisons, initial=options.init, base=options.base, scale=options.scale, k=options.k
+        ).ratings
+    if options.bootstrap:
+        ci = elo_bootstrap(comparisons, n_resamples=options.bootstrap, rng=options.seed, **settings)
         low, high = ci.low, ci.high
     params = {
         "k": options.k,
         "scale": options.scale,
         "base": options.base,
         "init": options.init,
-        "ci": "bootstrap" if options.bootstrap else None,
+        "orderings": options.orderings,
+        "orderings_seed": options.seed if options.orderings > 1 else None,
+        "ci": "bootstrap" if options.bootstrap else "orderings" if options.orderings > 1 else None,
     }
     rated: Rated = (ratings, low, high, params, {})
     return MethodOutput(_core_report("elo", comparisons, options, selection, rated))
@@ -320,14 +329,25 @@ def _rate_bt(
 
 
 def _rate_style_bt(
-    comparisons: Comparisons, options: BradleyTerryOptions, selection: VoteSelection
+    comparisons: Comparisons, options: StyleOptions, selection: VoteSelection
 ) -> MethodOutput:
-    if comparisons.features_a is None:
+    columns = [STYLE_FEATURE_COLUMNS[name] for name in options.style_features]
+    if comparisons.features_a is None or comparisons.features_b is None:
         raise OptionsError(
             "style-bt needs tokens_a/_b, header_count_a/_b, "
             "list_count_a/_b and bold_count_a/_b on every vote"
         )
-    rated, _ = _bt(comparisons, options, style=True)
+    missing = [name for name in columns if name not in comparisons.feature_names]
+    if missing:
+        raise OptionsError(f"style-bt: the votes carry no {missing[0]} feature")
+    picked = [comparisons.feature_names.index(name) for name in columns]
+    held_equal = dataclasses.replace(
+        comparisons,
+        features_a=comparisons.features_a[:, picked],
+        features_b=comparisons.features_b[:, picked],
+        feature_names=tuple(columns),
+    )
+    rated, _ = _bt(held_equal, options, style=True)
     return MethodOutput(_core_report("style-bt", comparisons, options, selection, rated))
 
 
@@ -339,7 +359,11 @@ def _bt(
     Votes that fall into groups that never met are fitted group by group (each group's mean at
     the main group's), so that no vote can stop a board.
     """
-    fit = _style_fit(comparisons) if style else bradley_terry(comparisons, on_disconnected="groups")
+    fit = (
+        _style_fit(comparisons, options)
+        if style
+        else bradley_terry(comparisons, on_disconnected="groups")
+    )
     anchor = None if options.anchor is None else comparisons.names.index(options.anchor)
     groups = _fitted_groups(fit.names, fit.groups, anchor)
     if groups is not None:
@@ -355,6 +379,8 @@ def _bt(
         "converged": fit.converged,
         "ci": ci.method if ci is not None else None,
     }
+    if isinstance(options, StyleOptions):
+        params |= {"l2": options.l2, "style_features": list(options.style_features)}
     if style:
         extra: dict[str, Any] = {"groups": groups}
         if fit.coefficients is not None:
@@ -368,21 +394,34 @@ def _bt(
     return (ratings, low, high, params, honest), state
 
 
-def _style_fit(comparisons: Comparisons) -> BradleyTerryResult:
-    """The style-controlled fit; when its maximum-likelihood estimate does not exist (someone
-    won every game, or a style difference that only one pair's votes vary), the fit with the
-    ridge :data:`AUTO_L2`, as ``bt`` does, so that such votes cannot stop the board either."""
+def _style_fit(comparisons: Comparisons, options: BradleyTerryOptions) -> BradleyTerryResult:
+    """The style-controlled fit.
+
+    With ``--l2``, the penalty is 1/C of arena-hard's logistic regression: that regression sees
+    every verdict twice (a tie as a win and a loss) and the strengths on ±ln(base) columns, so
+    its penalty is half ``l2`` per verdict, on strengths in units of ln(base). Without it, the
+    maximum-likelihood fit (by groups when the votes fall into groups that never met); when
+    that estimate does not exist (someone won every game, or a style difference that only one
+    pair's votes vary), the fit with the ridge :data:`AUTO_L2`, as ``bt`` does, so that such
+    votes cannot stop the board either.
+    """
+    l2 = options.l2 if isinstance(options, StyleOptions) else 0.0
+    groups = _groups_of_votes(comparisons)
+    labels = None if groups is None else groups.labels
+    if l2 > 0:
+        fit = style_bradley_terry(comparisons, l2=l2 / 2.0, score_unit=math.log(options.base))
+        return dataclasses.replace(fit, groups=labels)
     try:
         with warnings.catch_warnings():  # an ill-conditioned solve is checked for right below
             warnings.simplefilter("ignore", LinAlgWarning)
-            fit = style_bradley_terry(comparisons, on_disconnected="groups")
+            found: BradleyTerryResult | None = style_bradley_terry(
+                comparisons, on_disconnected="groups"
+            )
     except np.linalg.LinAlgError:
-        fit = None
-    if fit is None or not fit.converged or not np.all(np.isfinite(fit.scores)):
-        ridged = style_bradley_terry(comparisons, l2=AUTO_L2)
-        groups = _groups_of_votes(comparisons)
-        fit = dataclasses.replace(ridged, groups=None if groups is None else groups.labels)
-    return fit
+        found = None
+    if found is None or not found.converged or not np.all(np.isfinite(found.scores)):
+        return dataclasses.replace(style_bradley_terry(comparisons, l2=AUTO_L2), groups=labels)
+    return found
 
 
 def _display(
@@ -596,7 +635,7 @@ METHODS: Mapping[str, Method] = {
     for m in (
         Method("elo", "Elo", EloOptions, _rate_elo),
         Method("bt", "Bradley–Terry", BradleyTerryOptions, _rate_bt),
-        Method("style-bt", "Style-controlled", BradleyTerryOptions, _rate_style_bt),
+        Method("style-bt", "Style-controlled", StyleOptions, _rate_style_bt),
         Method("bt-davidson", "Bradley–Terry (ties modelled)", DavidsonOptions, _rate_davidson),
         Method("nash", "Nash averaging", NashOptions, _rate_nash),
         Method("equilibrium-ne", "Equilibrium (NE)", EquilibriumOptions, _rate_equilibrium_ne),

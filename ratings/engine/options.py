@@ -56,12 +56,27 @@ class DisplayOptions(LabelOptions):
 
 @dataclass(frozen=True, kw_only=True)
 class EloOptions(DisplayOptions):
-    """Online Elo (method ``elo``): one pass in vote order with step ``k``; bootstrap intervals
-    over ``bootstrap`` resamples when it is positive."""
+    """Online Elo (method ``elo``) with step ``k``: one pass in vote order (``orderings`` 1),
+    or the mean over ``orderings`` random orderings drawn from ``seed`` with their percentile
+    interval (MT-Bench's and QLoRA's Elo); bootstrap intervals over ``bootstrap`` resamples
+    when it is positive (one pass only: the two intervals answer different questions)."""
 
     k: float = 4.0
     bootstrap: int = 0
     seed: int = 0
+    orderings: int = 1
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if isinstance(self.orderings, bool) or not isinstance(self.orderings, int):
+            raise OptionsError(f"orderings must be a whole number, not {self.orderings!r}")
+        if self.orderings < 1:
+            raise OptionsError(f"orderings must be at least 1, not {self.orderings!r}")
+        if self.orderings > 1 and self.bootstrap:
+            raise OptionsError(
+                "--orderings and --bootstrap do not go together: the mean over orderings "
+                "comes with its own interval"
+            )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,6 +93,53 @@ class BradleyTerryOptions(DisplayOptions):
     def __post_init__(self) -> None:
         super().__post_init__()
         _check_choice("ci", self.ci, ("sandwich", "fisher"))
+
+
+#: The style features ``--style-features`` chooses from, and the vote-file column of each.
+STYLE_FEATURE_COLUMNS = {
+    "tokens": "tokens",
+    "headers": "header_count",
+    "lists": "list_count",
+    "bold": "bold_count",
+}
+#: arena-hard's two partial controls, accepted as shorthands: length and Markdown.
+STYLE_FEATURE_GROUPS = {"length": ("tokens",), "markdown": ("headers", "lists", "bold")}
+
+
+@dataclass(frozen=True, kw_only=True)
+class StyleOptions(BradleyTerryOptions):
+    """Style-controlled Bradley–Terry (``style-bt``): the ``style_features`` held equal (any of
+    tokens, headers, lists, bold; ``length`` and ``markdown`` stand for arena-hard's two partial
+    controls) and the ridge ``l2``, which is ``1 / C`` of the scikit-learn logistic regression
+    arena-hard fits (so ``l2=1`` is arena-hard's default C = 1; 0 is maximum likelihood).
+
+    The features are stored in the canonical order, shorthands expanded, so that two boards
+    asking for the same control store the same options.
+    """
+
+    style_features: tuple[str, ...] = tuple(STYLE_FEATURE_COLUMNS)
+    l2: float = 0.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        asked = (
+            (self.style_features,)
+            if isinstance(self.style_features, str)
+            else (self.style_features)
+        )
+        chosen: set[str] = set()
+        for name in asked:
+            if name not in STYLE_FEATURE_COLUMNS and name not in STYLE_FEATURE_GROUPS:
+                allowed = ", ".join([*STYLE_FEATURE_COLUMNS, *STYLE_FEATURE_GROUPS])
+                raise OptionsError(f"style feature must be one of {allowed}, not {name!r}")
+            chosen.update(STYLE_FEATURE_GROUPS.get(name, (name,)))
+        if not chosen:
+            raise OptionsError("style-bt needs at least one style feature")
+        if not self.l2 >= 0 or self.l2 == float("inf"):
+            raise OptionsError(f"l2 must be a finite number >= 0, not {self.l2!r}")
+        # frozen: the canonical form is set once, here
+        canonical = tuple(name for name in STYLE_FEATURE_COLUMNS if name in chosen)
+        object.__setattr__(self, "style_features", canonical)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -158,6 +220,7 @@ class VoteSelection:
 MethodOptions = (
     EloOptions
     | BradleyTerryOptions
+    | StyleOptions
     | DavidsonOptions
     | NashOptions
     | EquilibriumOptions
@@ -176,4 +239,7 @@ def options_from_json(cls: type[MethodOptions], data: dict[str, Any]) -> MethodO
     unknown = sorted(set(data) - known)
     if unknown:
         raise OptionsError(f"unknown option {unknown[0]!r} for {cls.__name__}")
-    return cls(**data)
+    try:
+        return cls(**data)
+    except TypeError as error:  # a stored value of the wrong JSON type: "1000" for a count
+        raise OptionsError(f"bad option value for {cls.__name__}: {error}") from error

@@ -325,3 +325,122 @@ def test_rate_prints_the_engines_report_for_the_parsed_options(cli: Cli, votes: 
     comparisons = read_comparisons(votes)
     options = engine.BradleyTerryOptions(ci="fisher", anchor_rating=1200.0)
     assert out == json.loads(json.dumps(engine.rate(comparisons, "bt", options)))
+
+
+def _sorted_by_pair(tmp_path: Path) -> tuple[Path, list[tuple[int, int, float]]]:
+    """60 votes among four models, written sorted by pair: one pass is an artefact of that."""
+    rng = np.random.default_rng(4)
+    names = ["m0", "m1", "m2", "m3"]
+    games = []
+    for i in range(4):
+        for j in range(i + 1, 4):
+            for _ in range(10):
+                games.append((i, j, float(rng.choice([1.0, 0.0, 0.5], p=[0.5, 0.3, 0.2]))))
+    winner = {1.0: "model_a", 0.0: "model_b", 0.5: "tie"}
+    path = tmp_path / "sorted.jsonl"
+    path.write_text(
+        "".join(json.dumps(vote(names[i], names[j], winner[s])) + "\n" for i, j, s in games),
+        encoding="utf-8",
+    )
+    return path, games
+
+
+def test_elo_over_1000_orderings_equals_a_plain_loop_with_the_same_seed(
+    cli: Cli, tmp_path: Path
+) -> None:
+    path, games = _sorted_by_pair(tmp_path)
+    out = cli.rate(path, "--method", "elo", "--orderings", "1000", "--seed", "9")
+    gen = np.random.default_rng(9)
+    runs = []
+    for _ in range(1000):
+        ratings = [1000.0] * 4
+        for t in gen.permutation(len(games)).tolist():
+            i, j, s = games[t]
+            delta = 4.0 * (s - 1.0 / (1.0 + 10.0 ** ((ratings[j] - ratings[i]) / 400.0)))
+            ratings[i] += delta
+            ratings[j] -= delta
+        runs.append(ratings)
+    mean = np.mean(runs, axis=0)
+    low, high = np.percentile(runs, [2.5, 97.5], axis=0)
+    assert out["params"]["orderings"] == 1000
+    assert out["params"]["ci"] == "orderings"
+    for row in out["competitors"]:
+        k = int(row["name"][1])
+        assert row["rating"] == pytest.approx(mean[k], abs=1e-9)
+        assert row["ci_low"] == pytest.approx(low[k], abs=1e-9)
+        assert row["ci_high"] == pytest.approx(high[k], abs=1e-9)
+
+
+def test_elo_default_is_still_one_pass_in_file_order(cli: Cli, tmp_path: Path) -> None:
+    path, _ = _sorted_by_pair(tmp_path)
+    out = cli.rate(path, "--method", "elo")
+    one_pass = elo(read_comparisons(path))
+    ratings = dict(zip(one_pass.names, one_pass.ratings, strict=True))
+    assert out["params"]["orderings"] == 1
+    for row in out["competitors"]:
+        assert row["rating"] == pytest.approx(ratings[row["name"]], abs=1e-9)
+        assert row["ci_low"] is None
+
+
+def _styled(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(5)
+    rows = []
+    for _ in range(300):
+        a, b = rng.choice(["p", "q", "r"], 2, replace=False)
+        feats = {
+            f"{name}_{side}": int(rng.integers(0, 50))
+            for name in ("tokens", "header_count", "list_count", "bold_count")
+            for side in "ab"
+        }
+        rows.append(vote(str(a), str(b), str(rng.choice(["model_a", "model_b", "tie"])), **feats))
+    path = tmp_path / "styled.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("asked", "held_equal"),
+    [
+        ("length", ["tokens"]),
+        ("markdown", ["header_count", "list_count", "bold_count"]),
+        ("bold,tokens", ["tokens", "bold_count"]),
+    ],
+)
+def test_style_features_choose_the_controls(
+    cli: Cli, tmp_path: Path, asked: str, held_equal: list[str]
+) -> None:
+    out = cli.rate(_styled(tmp_path), "--method", "style-bt", "--style-features", asked)
+    assert list(out["style_coefficients"]) == held_equal
+    assert out["params"]["l2"] == 0.0
+
+
+def test_l2_shrinks_the_style_fit(cli: Cli, tmp_path: Path) -> None:
+    path = _styled(tmp_path)
+    plain = cli.rate(path, "--method", "style-bt")
+    ridge = cli.rate(path, "--method", "style-bt", "--l2", "50")
+    assert ridge["params"]["l2"] == 50.0
+
+    def spread(out: dict[str, Any]) -> float:
+        ratings = [row["rating"] for row in out["competitors"]]
+        return max(ratings) - min(ratings)
+
+    assert spread(ridge) < spread(plain)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--method", "style-bt", "--style-features", "emoji"), "style feature must be one of"),
+        (("--method", "style-bt", "--style-features", ","), "at least one style feature"),
+        (("--method", "style-bt", "--l2", "-1"), "l2 must be"),
+        (("--method", "elo", "--orderings", "0"), "orderings must be at least 1"),
+        (("--method", "elo", "--orderings", "5", "--bootstrap", "10"), "do not go together"),
+    ],
+)
+def test_bad_style_and_ordering_options_exit_2_with_one_line(
+    cli: Cli, tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    done = cli.run(_styled(tmp_path), *args)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ratings.core import Outcome, elo, elo_bootstrap
+from ratings.core import Comparisons, Outcome, elo, elo_bootstrap, elo_orderings
 from tests.ratings.core.factories import comparisons, random_comparisons
 
 
@@ -90,3 +90,69 @@ def test_elo_bootstrap_is_reproducible_and_contains_the_point() -> None:
     np.testing.assert_array_equal(first.high, second.high)
     assert np.all(first.low <= point)
     assert np.all(point <= first.high)
+
+
+def _plain_elo(
+    a: list[int], b: list[int], points: list[float], n_items: int, *, k: float
+) -> list[float]:
+    """One Elo pass written out in plain Python, base 10 and scale 400 from 1000."""
+    ratings = [1000.0] * n_items
+    for i, j, s in zip(a, b, points, strict=True):
+        expected = 1.0 / (1.0 + 10.0 ** ((ratings[j] - ratings[i]) / 400.0))
+        ratings[i] += k * (s - expected)
+        ratings[j] -= k * (s - expected)
+    return ratings
+
+
+def test_mean_over_orderings_equals_a_plain_loop_over_the_same_permutations() -> None:
+    c = random_comparisons(np.random.default_rng(11), 8, 300, ties=0.2)
+    n_orderings, seed = 1000, 5
+    result = elo_orderings(c, n_orderings=n_orderings, rng=seed, k=4.0)
+    gen = np.random.default_rng(seed)
+    points = [1.0 if o == Outcome.A else 0.0 if o == Outcome.B else 0.5 for o in c.outcome]
+    runs = []
+    for _ in range(n_orderings):
+        order = gen.permutation(c.n_comparisons).tolist()
+        runs.append(
+            _plain_elo(
+                [int(c.a[t]) for t in order],
+                [int(c.b[t]) for t in order],
+                [points[t] for t in order],
+                c.n_items,
+                k=4.0,
+            )
+        )
+    np.testing.assert_allclose(result.ratings, np.mean(runs, axis=0), atol=1e-9)
+    np.testing.assert_allclose(result.samples, runs, atol=1e-9)
+    np.testing.assert_allclose(result.low, np.percentile(runs, 2.5, axis=0), atol=1e-9)
+    np.testing.assert_allclose(result.high, np.percentile(runs, 97.5, axis=0), atol=1e-9)
+
+
+def test_each_ordering_is_one_elo_pass_in_that_order() -> None:
+    c = random_comparisons(np.random.default_rng(12), 5, 200, ties=0.3)
+    result = elo_orderings(c, n_orderings=7, rng=np.random.default_rng(3))
+    gen = np.random.default_rng(3)
+    for row in result.samples:
+        np.testing.assert_allclose(
+            row, elo(c, order=gen.permutation(c.n_comparisons)).ratings, atol=1e-9
+        )
+
+
+def test_orderings_do_not_depend_on_the_file_order_beyond_the_permutations() -> None:
+    """Sorted by pair, one pass is an artefact of the order; the mean over orderings of the
+    sorted and of the shuffled file agree to within the spread of the orderings."""
+    c = random_comparisons(np.random.default_rng(13), 6, 600, ties=0.1)
+    order = np.lexsort((c.b, c.a))
+    sorted_c = Comparisons(
+        names=c.names, a=c.a[order], b=c.b[order], outcome=c.outcome[order], weight=c.weight
+    )
+    one_pass = elo(sorted_c).ratings - elo(c).ratings
+    mean_sorted = elo_orderings(sorted_c, n_orderings=400, rng=1).ratings
+    mean_file = elo_orderings(c, n_orderings=400, rng=2).ratings
+    gap = mean_sorted - mean_file
+    assert np.max(np.abs(gap)) < np.max(np.abs(one_pass)) / 3
+
+
+def test_orderings_need_at_least_one() -> None:
+    with pytest.raises(ValueError, match="n_orderings"):
+        elo_orderings(random_comparisons(np.random.default_rng(0), 3, 10), n_orderings=0)

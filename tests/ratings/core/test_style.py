@@ -185,3 +185,96 @@ def test_fisher_intervals_match_a_finite_difference_hessian() -> None:
     ci = style_intervals(c, fit, kind="fisher", anchor=0)
     half = (ci.high - ci.low)[1:] / 2
     np.testing.assert_allclose(half, 1.959963984540054 * np.sqrt(var), rtol=1e-4)
+
+
+def _repeated(c: Comparisons) -> Comparisons:
+    rows = np.repeat(np.arange(c.n_comparisons), c.weight.astype(int))
+    assert c.features_a is not None
+    assert c.features_b is not None
+    return Comparisons(
+        names=c.names,
+        a=c.a[rows],
+        b=c.b[rows],
+        outcome=c.outcome[rows],
+        weight=np.ones(rows.shape[0]),
+        features_a=c.features_a[rows],
+        features_b=c.features_b[rows],
+        feature_names=c.feature_names,
+    )
+
+
+def test_a_weighted_verdict_fits_as_that_many_repeated_verdicts() -> None:
+    """arena-hard repeats a strong verdict three times and standardises the features over the
+    repeated rows; a weight must do the same, or every rating moves against the others."""
+    c, _ = _with_features(np.random.default_rng(7), 5, 1500, np.array([0.5, 0.2, 0.0, -0.1]))
+    weighted = Comparisons(
+        names=c.names,
+        a=c.a,
+        b=c.b,
+        outcome=c.outcome,
+        weight=np.random.default_rng(8).choice([1.0, 3.0], c.n_comparisons),
+        features_a=c.features_a,
+        features_b=c.features_b,
+        feature_names=c.feature_names,
+    )
+    np.testing.assert_allclose(
+        style_features(weighted),
+        style_features(_repeated(weighted))[np.cumsum(weighted.weight.astype(int)) - 1],
+    )
+    for l2 in (0.0, 0.5):
+        fit, reference = (
+            style_bradley_terry(weighted, l2=l2),
+            style_bradley_terry(_repeated(weighted), l2=l2),
+        )
+        np.testing.assert_allclose(fit.scores, reference.scores, atol=1e-9)
+        assert fit.coefficients is not None
+        np.testing.assert_allclose(fit.coefficients, reference.coefficients, atol=1e-9)
+
+
+def test_self_battles_do_not_shift_the_feature_centre() -> None:
+    c, _ = _with_features(np.random.default_rng(9), 4, 600, np.array([0.3, 0.0, 0.0, 0.0]))
+    assert c.features_a is not None
+    assert c.features_b is not None
+    selfish = Comparisons(
+        names=c.names,
+        a=np.concatenate([c.a, [0, 1]]),
+        b=np.concatenate([c.b, [0, 1]]),
+        outcome=np.concatenate([c.outcome, [Outcome.A, Outcome.B]]).astype(np.int8),
+        weight=np.ones(c.n_comparisons + 2),
+        features_a=np.vstack([c.features_a, [[5000.0] * 4, [0.0] * 4]]),
+        features_b=np.vstack([c.features_b, [[0.0] * 4, [5000.0] * 4]]),
+        feature_names=c.feature_names,
+    )
+    np.testing.assert_allclose(
+        style_bradley_terry(selfish).scores, style_bradley_terry(c).scores, atol=1e-9
+    )
+
+
+def test_ridge_minimises_the_penalised_likelihood_in_the_score_unit() -> None:
+    """With ``score_unit`` u the penalty is ``l2/2 · (Σ (s/u)² + Σ β²)``: checked against a
+    generic optimiser on that objective."""
+    c, _ = _with_features(np.random.default_rng(10), 5, 400, np.array([0.4, -0.2, 0.1, 0.0]))
+    z, n, y = style_features(c), c.n_items, c.score_a()
+    l2, unit = 3.0, np.log(10.0)
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        d = theta[c.a] - theta[c.b] + z @ theta[n:]
+        r = y - 1 / (1 + np.exp(-d))
+        scale = np.concatenate([np.full(n, 1 / unit**2), np.ones(4)])
+        g = np.concatenate([np.bincount(c.a, r, n) - np.bincount(c.b, r, n), z.T @ r])
+        value = -float(np.sum(y * d - np.logaddexp(0, d))) + 0.5 * l2 * theta @ (scale * theta)
+        return value, -g + l2 * scale * theta
+
+    ref = minimize(
+        loss,
+        np.zeros(n + 4),
+        jac=True,
+        method="BFGS",
+        options={"gtol": 1e-9, "maxiter": 10_000},
+    )
+    assert np.max(np.abs(ref.jac)) < 1e-8
+    fit = style_bradley_terry(c, l2=l2, score_unit=unit)
+    assert fit.score_unit == unit
+    np.testing.assert_allclose(fit.scores, ref.x[:n], atol=1e-6)
+    assert fit.coefficients is not None
+    np.testing.assert_allclose(fit.coefficients, ref.x[n:], atol=1e-6)
