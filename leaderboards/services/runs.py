@@ -162,11 +162,12 @@ def _run_queue(
 ) -> RatingRun | None:
     try:
         options = engine.options_to_json(run_options(leaderboard, method))
-    except engine.OptionsError:
-        # an unknown method or options it cannot take: the run fails and says why
+    except engine.OptionsError as error:
+        # an unknown method, one for the command line only, or options it cannot take: the
+        # run is queued with the reason, and fails saying it
         stored = leaderboard.method_options if isinstance(leaderboard.method_options, dict) else {}
         raw = stored.get(method)
-        options = raw if isinstance(raw, dict) else {"method_options": raw}
+        options = {"options_error": str(error), "method_options": raw}
     flags = (
         arena_selectors.voter_flags_version(leaderboard.arena)
         if leaderboard.exclude_flagged_voters
@@ -352,6 +353,8 @@ def run_compute(run: RatingRun) -> engine.MethodOutput:
     stored = run.params.get("options")
     if not isinstance(stored, dict):  # a run queued by the first version: flags, not options
         raise ValueError("this run's parameters predate typed options; a newer run replaces it")
+    if "options_error" in stored:
+        raise engine.OptionsError(str(stored["options_error"]))
     options = engine.method_options(run.method, stored)
     axis = "category" if getattr(options, "prompt_axis", None) == "category" else "prompt"
     comparisons = selectors.comparisons_for_leaderboard(
