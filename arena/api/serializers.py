@@ -59,7 +59,7 @@ class BattlesRequestSerializer(serializers.Serializer[object]):
     prompt_set = serializers.CharField(
         required=False, max_length=100, help_text="Only prompts of this prompt set of the arena."
     )
-    prompt_set_version = serializers.IntegerField(required=False, min_value=1)
+    prompt_set_version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
     category = serializers.CharField(required=False, max_length=100)
     competitors = serializers.ListField(
         child=serializers.CharField(max_length=200),

@@ -6,7 +6,6 @@ import hashlib
 import json
 from typing import Any
 
-from django.conf import settings
 from django.http.response import HttpResponseBase
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -16,7 +15,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from arena import selectors
-from arena.api.errors import PayloadTooLarge
 from arena.api.exports import export_stream
 from arena.api.parsers import JSONLinesParser, JSONLParser
 from arena.api.permissions import JudgeScope, ReadScope, SubmitScope
@@ -99,22 +97,13 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 
 
 class ApiView(APIView):
-    """An API endpoint with a body size limit (413) checked before anything else."""
+    """An API endpoint whose body limit (413, checked before the body is read) is a setting.
 
-    max_body_bytes: int | None = None
+    ``arena.middleware.RequestCheckMiddleware`` reads ``body_limit_setting`` and refuses a
+    larger Content-Length before any view code, parser or database query runs.
+    """
 
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        limit = self.max_body_bytes or settings.ARENA_API_MAX_BODY_BYTES
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if length > limit:
-            raise PayloadTooLarge(
-                f"The request body has {length} bytes; this endpoint takes at most {limit}. "
-                "Split it into smaller requests."
-            )
-        super().initial(request, *args, **kwargs)
+    body_limit_setting = "ARENA_API_MAX_BODY_BYTES"
 
 
 def _valid(serializer_class: type[serializers.Serializer[Any]], data: Any) -> dict[str, Any]:
@@ -244,9 +233,7 @@ class SubmissionsView(ApiView):
     permission_classes = [SubmitScope]
     parser_classes = [JSONLinesParser, JSONLParser]
 
-    @property
-    def max_body_bytes(self) -> int:  # type: ignore[override]
-        return int(settings.ARENA_API_MAX_UPLOAD_BYTES)
+    body_limit_setting = "ARENA_API_MAX_UPLOAD_BYTES"
 
     @extend_schema(
         request={"application/x-ndjson": {"type": "string"}},

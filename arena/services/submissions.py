@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,6 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models.functions import Lower
 
+from arena import jsonsafe
 from arena.exceptions import ArenaError
 from arena.models import Arena, Competitor, Completion, Prompt, User, content_hash
 from arena.services.arenas import arena_content_add
@@ -71,9 +72,9 @@ def upload_parse(lines: Iterable[bytes]) -> list[tuple[int, dict[str, Any]]]:
         if not raw.strip():
             continue
         try:
-            record = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            raise InvalidUploadLine(number, "not a JSON object.") from None
+            record = jsonsafe.loads(raw)
+        except jsonsafe.UnsafeJSON as error:
+            raise InvalidUploadLine(number, f"not a JSON object we can keep: {error}") from None
         if not isinstance(record, dict):
             raise InvalidUploadLine(number, "not a JSON object.")
         _record_check(number, record)
@@ -85,6 +86,8 @@ def upload_parse(lines: Iterable[bytes]) -> list[tuple[int, dict[str, Any]]]:
 
 #: An answer's optional cost, uploaded by its owner: (field, type, meaning).
 COST_FIELDS = {"energy_wh": float, "output_tokens": int, "latency_ms": int}
+#: The whole-number costs' column (PositiveIntegerField) holds at most this.
+MAX_WHOLE_COST = 2**31 - 1
 
 
 def _costs_check(number: int, record: dict[str, Any]) -> None:
@@ -95,8 +98,10 @@ def _costs_check(number: int, record: dict[str, Any]) -> None:
         if "answer" not in record:
             raise InvalidUploadLine(number, f"{name} goes with an answer.")
         number_ok = isinstance(value, int | float) and not isinstance(value, bool)
-        if not number_ok or value < 0 or (kind is int and not float(value).is_integer()):
-            what = "a whole number" if kind is int else "a number"
+        if number_ok and kind is int:
+            number_ok = value <= MAX_WHOLE_COST and float(value).is_integer()
+        if not number_ok or not math.isfinite(value) or value < 0:
+            what = f"a whole number up to {MAX_WHOLE_COST:,}" if kind is int else "a finite number"
             raise InvalidUploadLine(number, f"{name} must be {what} ≥ 0.")
 
 
