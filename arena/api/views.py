@@ -47,13 +47,15 @@ from arena.services.submissions import submission_import, upload_parse
 from arena.views import export_response
 from arena.voters import Voter
 
+ERRORS = dict.fromkeys((400, 401, 403, 404, 409, 410, 413, 422, 429), ErrorSerializer)
+
 
 def error_response(error: ArenaError) -> Response:
     return Response({"code": error.code, "message": error.message}, status=error.status)
 
 
 class ArenaListView(APIView):
-    @extend_schema(responses=ArenaSerializer(many=True))
+    @extend_schema(responses={200: ArenaSerializer(many=True), **ERRORS})
     def get(self, request: Request) -> Response:
         """The arenas this caller may see."""
         arenas = selectors.arena_list_for_viewer(request.user)
@@ -61,7 +63,7 @@ class ArenaListView(APIView):
 
 
 class ArenaDetailView(APIView):
-    @extend_schema(responses=ArenaSerializer)
+    @extend_schema(responses={200: ArenaSerializer, **ERRORS})
     def get(self, request: Request, slug: str | None = None) -> Response:
         """One arena with its raw board (votes and win rates per competitor)."""
         try:
@@ -74,7 +76,7 @@ class ArenaDetailView(APIView):
 
 
 class ArenaExportView(APIView):
-    @extend_schema(responses={(200, "application/x-ndjson"): str})
+    @extend_schema(responses={(200, "application/x-ndjson"): str, **ERRORS})
     def get(self, request: Request, slug: str | None = None) -> HttpResponseBase:
         """The arena's votes in the shared JSON Lines vote schema, with voter feedback."""
         try:
@@ -86,7 +88,6 @@ class ArenaExportView(APIView):
 
 # --- shared ------------------------------------------------------------------------------------
 
-ERRORS = dict.fromkeys((400, 401, 403, 404, 409, 410, 413, 422, 429), ErrorSerializer)
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     str,
