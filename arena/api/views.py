@@ -90,9 +90,10 @@ class ArenaExportView(APIView):
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    str,
+    # The schema states what _idempotency checks, so that a generated key is a valid one.
+    {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[ -~]+$"},
     OpenApiParameter.HEADER,
-    description="Any string up to 200 characters, new for each new request. A replay gets the "
+    description="1 to 200 printable ASCII characters, new for each new request. A replay gets the "
     "first answer and records nothing; the same key with another body is refused (422).",
 )
 
