@@ -9,14 +9,15 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import UserCreationForm
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from arena import selectors
 from arena.exceptions import ArenaError, BattleNotFound
+from arena.forms import SignupForm
 from arena.models import Arena, Battle, Outcome, User
 from arena.net import client_address
 from arena.ratelimit import page_limited
@@ -140,17 +141,31 @@ def vote_export(request: HttpRequest, slug: str) -> HttpResponseBase:
     return export_response(arena)
 
 
+def safe_next(request: HttpRequest) -> str:
+    """Where to go after signing up: ``next`` if it stays on this site, else the arena.
+
+    An absolute URL to another host (or a scheme like ``javascript:``) would turn the sign-up
+    page into an open redirect, so only this host's paths are followed, as Django's LoginView
+    does.
+    """
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if allowed else resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     """Create a voter account; signing in is optional and gives a vote history."""
-    form: UserCreationForm[User] = UserCreationForm(request.POST or None)
+    form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = user_services.user_register(
             username=form.cleaned_data["username"], password=form.cleaned_data["password1"]
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        return redirect(request.GET.get("next") or "arena")
-    return render(request, "registration/signup.html", {"form": form})
+        return redirect(safe_next(request))
+    return render(request, "registration/signup.html", {"form": form, "next": safe_next(request)})
 
 
 @login_required

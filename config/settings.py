@@ -46,6 +46,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Before anything reads the request: NUL in the path, query or form, junk Content-Length,
+    # bodies over the limit (413; JSON under /api/).
+    "arena.middleware.RequestCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -178,6 +181,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "arena.User"
+# The sign-up page lists these rules beside the password field.
+_VALIDATION = "django.contrib.auth.password_validation"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": f"{_VALIDATION}.UserAttributeSimilarityValidator"},
+    {
+        "NAME": f"{_VALIDATION}.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env_int("ARENA_PASSWORD_MIN_LENGTH", 10)},
+    },
+    {"NAME": f"{_VALIDATION}.CommonPasswordValidator"},
+    {"NAME": f"{_VALIDATION}.NumericPasswordValidator"},
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "arena"
 LOGOUT_REDIRECT_URL = "arena"
@@ -199,7 +213,7 @@ AXES_LOCKOUT_CALLABLE = "arena.views.login_locked_out"
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["arena.api.parsers.CheckedJSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "arena.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -364,6 +378,9 @@ ARENA_UPLOAD_MAX_ANSWERS = env_int("ARENA_UPLOAD_MAX_ANSWERS", 10_000)
 ARENA_UPLOAD_MAX_COMPETITORS = env_int("ARENA_UPLOAD_MAX_COMPETITORS", 100)
 ARENA_UPLOAD_MAX_PROMPTS_PER_DAY = env_int("ARENA_UPLOAD_MAX_PROMPTS_PER_DAY", 50_000)
 ARENA_UPLOAD_MAX_ANSWERS_PER_DAY = env_int("ARENA_UPLOAD_MAX_ANSWERS_PER_DAY", 50_000)
+# Django's own body limit (2.5 MiB by default) is the API's, so that every body up to the
+# documented limit is read, and every larger one gets the API's JSON 413 (pages: a plain 413).
+DATA_UPLOAD_MAX_MEMORY_SIZE = ARENA_API_MAX_BODY_BYTES
 #: When set, /metrics answers only a scraper sending `Authorization: Bearer <token>`.
 ARENA_METRICS_TOKEN = env_str("ARENA_METRICS_TOKEN", "")
 #: A Celery worker serves its processes' counters on this port (0: it does not).

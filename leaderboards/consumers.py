@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from arena import jsonsafe
 from arena import selectors as arena_selectors
 from arena.exceptions import ArenaError
 from leaderboards import selectors
 from leaderboards.models import Leaderboard
 from leaderboards.publish import group_name
+
+logger = logging.getLogger(__name__)
 
 
 class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
@@ -41,6 +45,25 @@ class LeaderboardConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.group is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
+        """Nothing a page sends is acted on; a frame that is not JSON text gets an error frame.
+
+        Channels' JSON consumer would raise on it, and the server log an ERROR traceback for
+        what is only a confused or hostile client: one WARNING line is enough.
+        """
+        try:
+            jsonsafe.loads(text_data if text_data is not None else (bytes_data or b""))
+        except jsonsafe.UnsafeJSON as error:
+            logger.warning("websocket frame refused on %s: %s", self.scope.get("path"), error)
+            message = "This socket only pushes boards; frames sent to it must be JSON text."
+            await self.send_json({"type": "error", "code": "invalid_frame", "message": message})
+            return
+        if text_data is None:
+            message = "Frames must be text."
+            await self.send_json({"type": "error", "code": "invalid_frame", "message": message})
 
     async def leaderboard_updated(self, event: dict[str, Any]) -> None:
         await self.send_json(event["payload"])

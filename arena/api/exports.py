@@ -1,4 +1,7 @@
-"""Streaming vote exports: JSON Lines (the shared vote schema) or CSV with the same columns."""
+"""Streaming vote exports: JSON Lines (the shared vote schema) or CSV with the same columns.
+
+This is the only CSV the project writes; its text cells are neutralised against formulas.
+"""
 
 from __future__ import annotations
 
@@ -18,14 +21,29 @@ from ratings.engine.votefile import VOTE_FIELDS
 CSV_COLUMNS = [name for name in VOTE_FIELDS if name not in ("answer_a", "answer_b")]
 
 
+#: A spreadsheet reads a cell starting with one of these as a formula (OWASP's CSV injection list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """``value``, with a leading apostrophe if a spreadsheet would run it as a formula.
+
+    Reasons are written by anonymous voters: ``=HYPERLINK(...)`` in a reason must reach an
+    analyst's spreadsheet as text. Numbers are left as they are (a negative count is no
+    formula); the JSON Lines export keeps every text exactly.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow(
-            {**row, "tags_a": ";".join(row["tags_a"]), "tags_b": ";".join(row["tags_b"])}
-        )
+        cells = {**row, "tags_a": ";".join(row["tags_a"]), "tags_b": ";".join(row["tags_b"])}
+        writer.writerow({name: csv_cell(value) for name, value in cells.items()})
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

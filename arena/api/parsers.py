@@ -1,4 +1,5 @@
-"""JSON Lines request bodies, spooled for the upload service to read line by line, twice."""
+"""Request body parsers: checked JSON, and JSON Lines spooled for the upload service to read
+line by line, twice."""
 
 from __future__ import annotations
 
@@ -7,9 +8,34 @@ from collections.abc import Mapping
 from typing import IO, Any
 
 from django.conf import settings
-from rest_framework.parsers import BaseParser
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import BaseParser, JSONParser
 
+from arena import jsonsafe
 from arena.api.errors import PayloadTooLarge
+
+
+class CheckedJSONParser(JSONParser):
+    """DRF's JSON parser, refusing what ``arena.jsonsafe`` refuses with a 400 ``parse_error``.
+
+    It stays a JSONParser so that DRF reads the body through Django, whose size limit
+    (``DATA_UPLOAD_MAX_MEMORY_SIZE``) then answers the API's JSON 413.
+    """
+
+    def parse(
+        self,
+        stream: IO[Any],
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Any:
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            return jsonsafe.loads(stream.read().decode(encoding))
+        except UnicodeDecodeError:
+            raise ParseError(f"JSON parse error: the body is not {encoding} text.") from None
+        except jsonsafe.UnsafeJSON as error:
+            raise ParseError(f"JSON parse error: {error}") from None
+
 
 #: Bodies up to this size stay in memory; larger ones go to a temporary file.
 SPOOL_BYTES = 1024 * 1024
@@ -33,7 +59,9 @@ class JSONLinesParser(BaseParser):
         parser_context: Mapping[str, Any] | None = None,
     ) -> IO[bytes]:
         view = (parser_context or {}).get("view")
-        limit = int(getattr(view, "max_body_bytes", None) or settings.ARENA_API_MAX_UPLOAD_BYTES)
+        limit = int(
+            getattr(settings, getattr(view, "body_limit_setting", "ARENA_API_MAX_UPLOAD_BYTES"))
+        )
         body: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
         size = 0
         while stream is not None and (chunk := stream.read(CHUNK_BYTES)):

@@ -60,7 +60,7 @@ class BattlesRequestSerializer(serializers.Serializer[object]):
     prompt_set = serializers.CharField(
         required=False, max_length=100, help_text="Only prompts of this prompt set of the arena."
     )
-    prompt_set_version = serializers.IntegerField(required=False, min_value=1)
+    prompt_set_version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
     category = serializers.CharField(required=False, max_length=100)
     competitors = serializers.ListField(
         child=serializers.CharField(max_length=200),
@@ -127,9 +127,9 @@ class BatchItemSerializer(VoteRequestSerializer):
 
 
 class BatchRequestSerializer(serializers.Serializer[object]):
-    # many=True makes a ListSerializer, which takes the lengths (the stubs type the child).
-    votes = BatchItemSerializer(  # type: ignore[call-arg]
-        many=True, max_length=MAX_VERDICTS_PER_BATCH, min_length=1
+    # A ListField, so that the schema states the lengths (minItems, maxItems) too.
+    votes = serializers.ListField(
+        child=BatchItemSerializer(), min_length=1, max_length=MAX_VERDICTS_PER_BATCH
     )
 
 
@@ -250,6 +250,14 @@ class HistoryQuerySerializer(serializers.Serializer[object]):
 
 
 class ExportQuerySerializer(serializers.Serializer[object]):
+    def to_internal_value(self, data: Any) -> Any:
+        # DRF reads `?voter_kind=` from a query as if it were absent; the schema calls it invalid.
+        names: list[str] = list(self.fields.keys())
+        blank = [name for name in names if hasattr(data, "get") and data.get(name) == ""]
+        if blank:
+            raise serializers.ValidationError({name: ["May not be blank."] for name in blank})
+        return super().to_internal_value(data)
+
     format = serializers.ChoiceField(choices=["jsonl", "csv"], default="jsonl")
     source = serializers.ChoiceField(  # type: ignore[assignment]  # a field named like Field.source
         choices=["crowd", "judge"], required=False

@@ -7,7 +7,6 @@ import io
 import json
 from typing import IO, Any
 
-from django.conf import settings
 from django.http.response import HttpResponseBase
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -17,7 +16,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from arena import selectors
-from arena.api.errors import PayloadTooLarge
 from arena.api.exports import export_stream
 from arena.api.parsers import JSONLinesParser, JSONLParser
 from arena.api.permissions import JudgeScope, ReadScope, SubmitScope
@@ -50,13 +48,15 @@ from arena.services.submissions import UploadCaps, submission_import
 from arena.views import export_response
 from arena.voters import Voter
 
+ERRORS = dict.fromkeys((400, 401, 403, 404, 409, 410, 413, 422, 429), ErrorSerializer)
+
 
 def error_response(error: ArenaError) -> Response:
     return Response({"code": error.code, "message": error.message}, status=error.status)
 
 
 class ArenaListView(APIView):
-    @extend_schema(responses=ArenaSerializer(many=True))
+    @extend_schema(responses={200: ArenaSerializer(many=True), **ERRORS})
     def get(self, request: Request) -> Response:
         """The arenas this caller may see."""
         arenas = selectors.arena_list_for_viewer(request.user)
@@ -64,7 +64,7 @@ class ArenaListView(APIView):
 
 
 class ArenaDetailView(APIView):
-    @extend_schema(responses=ArenaSerializer)
+    @extend_schema(responses={200: ArenaSerializer, **ERRORS})
     def get(self, request: Request, slug: str | None = None) -> Response:
         """One arena with its raw board (votes and win rates per competitor)."""
         try:
@@ -77,7 +77,7 @@ class ArenaDetailView(APIView):
 
 
 class ArenaExportView(APIView):
-    @extend_schema(responses={(200, "application/x-ndjson"): str})
+    @extend_schema(responses={(200, "application/x-ndjson"): str, **ERRORS})
     def get(self, request: Request, slug: str | None = None) -> HttpResponseBase:
         """The arena's votes in the shared JSON Lines vote schema, with voter feedback."""
         try:
@@ -89,33 +89,24 @@ class ArenaExportView(APIView):
 
 # --- shared ------------------------------------------------------------------------------------
 
-ERRORS = dict.fromkeys((400, 401, 403, 404, 409, 410, 413, 422, 429), ErrorSerializer)
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    str,
+    # The schema states what _idempotency checks, so that a generated key is a valid one.
+    {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[ -~]+$"},
     OpenApiParameter.HEADER,
-    description="Any string up to 200 characters, new for each new request. A replay gets the "
+    description="1 to 200 printable ASCII characters, new for each new request. A replay gets the "
     "first answer and records nothing; the same key with another body is refused (422).",
 )
 
 
 class ApiView(APIView):
-    """An API endpoint with a body size limit (413) checked before anything else."""
+    """An API endpoint whose body limit (413, checked before the body is read) is a setting.
 
-    max_body_bytes: int | None = None
+    ``arena.middleware.RequestCheckMiddleware`` reads ``body_limit_setting`` and refuses a
+    larger Content-Length before any view code, parser or database query runs.
+    """
 
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        limit = self.max_body_bytes or settings.ARENA_API_MAX_BODY_BYTES
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if length > limit:
-            raise PayloadTooLarge(
-                f"The request body has {length} bytes; this endpoint takes at most {limit}. "
-                "Split it into smaller requests."
-            )
-        super().initial(request, *args, **kwargs)
+    body_limit_setting = "ARENA_API_MAX_BODY_BYTES"
 
 
 def _valid(serializer_class: type[serializers.Serializer[Any]], data: Any) -> dict[str, Any]:
@@ -246,9 +237,7 @@ class SubmissionsView(ApiView):
     permission_classes = [SubmitScope]
     parser_classes = [JSONLinesParser, JSONLParser]
 
-    @property
-    def max_body_bytes(self) -> int:  # type: ignore[override]
-        return int(settings.ARENA_API_MAX_UPLOAD_BYTES)
+    body_limit_setting = "ARENA_API_MAX_UPLOAD_BYTES"
 
     @extend_schema(
         request={"application/x-ndjson": {"type": "string"}},

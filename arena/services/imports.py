@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from arena.services.arenas import arena_content_add, arena_ensure_default
 from arena.services.bulk import bulk_insert
 from arena.services.identity import completions_identity_scan, votes_mark_identity_revealed
 from arena.services.null_models import null_models_check
+from arena.services.upload_reading import MAX_WHOLE_COST
 from ratings.engine.formats import read_answers, read_votes
 from ratings.engine.formats.schema import WINNERS, VoteFileError
 
@@ -327,8 +329,14 @@ def _import_batch(
 
 
 def _cost(value: Any, *, whole: bool = False) -> Any:
-    """An answer's optional cost from a file: a number ≥ 0 (whole when asked), else none."""
+    """An answer's optional cost from a file: a finite number ≥ 0 (whole when asked), else none.
+
+    NaN and infinity (which Python's JSON parser accepts) would be shown to voters as "nan Wh";
+    a whole number beyond its column would fail the whole import.
+    """
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        return None
+    if not math.isfinite(value) or (whole and value > MAX_WHOLE_COST):
         return None
     if whole:
         return int(value) if float(value).is_integer() else None

@@ -8,13 +8,14 @@ upload takes is bounded by the caps and the batch size, not by the body's size.
 
 from __future__ import annotations
 
-import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.conf import settings
 
+from arena import jsonsafe
 from arena.exceptions import ArenaError
 from arena.models import content_hash
 
@@ -25,6 +26,8 @@ FIELDS = {"model", "organisation", "description", "question_id", "prompt", "cate
 FIELDS |= {"answer"}
 #: An answer's optional cost, uploaded by its owner: (field, type).
 COST_FIELDS = {"energy_wh": float, "output_tokens": int, "latency_ms": int}
+#: The whole-number costs' column (PositiveIntegerField) holds at most this.
+MAX_WHOLE_COST = 2**31 - 1
 
 
 class InvalidUploadLine(ArenaError):
@@ -97,9 +100,9 @@ def records_read(body: IO[bytes]) -> Iterator[tuple[int, dict[str, Any]]]:
         if not raw.strip():
             continue
         try:
-            record = json.loads(raw)
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            raise InvalidUploadLine(number, "not a JSON object.") from None
+            record = jsonsafe.loads(raw)
+        except jsonsafe.UnsafeJSON as error:
+            raise InvalidUploadLine(number, f"not a JSON object we can keep: {error}") from None
         if not isinstance(record, dict):
             raise InvalidUploadLine(number, "not a JSON object.")
         record_check(number, record)
@@ -156,8 +159,10 @@ def _costs_check(number: int, record: dict[str, Any]) -> None:
         if "answer" not in record:
             raise InvalidUploadLine(number, f"{name} goes with an answer.")
         number_ok = isinstance(value, int | float) and not isinstance(value, bool)
-        if not number_ok or value < 0 or (kind is int and not float(value).is_integer()):
-            what = "a whole number" if kind is int else "a number"
+        if number_ok and kind is int:
+            number_ok = value <= MAX_WHOLE_COST and float(value).is_integer()
+        if not number_ok or not math.isfinite(value) or value < 0:
+            what = f"a whole number up to {MAX_WHOLE_COST:,}" if kind is int else "a finite number"
             raise InvalidUploadLine(number, f"{name} must be {what} ≥ 0.")
 
 

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from arena import selectors as arena_selectors
+from arena.api.views import ERRORS
 from arena.exceptions import ArenaError
 from leaderboards import selectors
 from leaderboards.exceptions import NotComputedYet
@@ -23,7 +24,7 @@ def _error(status: int, code: str, message: str) -> Response:
 
 
 class LeaderboardListView(APIView):
-    @extend_schema(operation_id="leaderboards_list", responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="leaderboards_list", responses={200: OpenApiTypes.OBJECT, **ERRORS})
     def get(self, request: Request, slug: str | None = None) -> Response:
         """The arena's leaderboards (scopes) and the methods each publishes."""
         try:
@@ -53,7 +54,9 @@ _HISTORY = OpenApiParameter("history", bool, description="add earlier runs")
 
 class LeaderboardDetailView(APIView):
     @extend_schema(
-        operation_id="leaderboard_latest", parameters=[_HISTORY], responses=OpenApiTypes.OBJECT
+        operation_id="leaderboard_latest",
+        parameters=[_HISTORY],
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
     )
     def get(self, request: Request, scope: str, method: str, slug: str | None = None) -> Response:
         """The latest run, shaped like ``python -m ratings rate``, with watermark and time."""
@@ -76,7 +79,9 @@ class LeaderboardDetailView(APIView):
 class ArenaLeaderboardListView(LeaderboardListView):
     """The same list for a named arena (its own operation in the schema)."""
 
-    @extend_schema(operation_id="arena_leaderboards_list", responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        operation_id="arena_leaderboards_list", responses={200: OpenApiTypes.OBJECT, **ERRORS}
+    )
     def get(self, request: Request, slug: str | None = None) -> Response:
         return super().get(request, slug)
 
@@ -87,14 +92,16 @@ class ArenaLeaderboardDetailView(LeaderboardDetailView):
     @extend_schema(
         operation_id="arena_leaderboard_latest",
         parameters=[_HISTORY],
-        responses=OpenApiTypes.OBJECT,
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
     )
     def get(self, request: Request, scope: str, method: str, slug: str | None = None) -> Response:
         return super().get(request, scope, method, slug)
 
 
 class ArenaJudgeReportView(APIView):
-    @extend_schema(operation_id="arena_judge_report", responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        operation_id="arena_judge_report", responses={200: OpenApiTypes.OBJECT, **ERRORS}
+    )
     def get(self, request: Request, slug: str) -> Response:
         """Each judge's (and the crowd's) position consistency and bias, transitivity, length
         bias, and the agreement of every pair, shaped like ``python -m ratings judges``."""
@@ -109,7 +116,11 @@ _QUERY = OpenApiParameter("q", str, description="search the rationales and reaso
 
 
 class ArenaCompareView(APIView):
-    @extend_schema(operation_id="arena_compare", parameters=[_QUERY], responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        operation_id="arena_compare",
+        parameters=[_QUERY],
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+    )
     def get(self, request: Request, slug: str, a: str, b: str) -> Response:
         """Competitor ``a`` against ``b``: head-to-head with a Wilson interval, by category and by
         judge, the prompts whose answers differ most, crowd-judge disagreements, outcome by

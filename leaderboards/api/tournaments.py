@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from arena import selectors as arena_selectors
 from arena.api.permissions import JudgeScope
 from arena.api.serializers import MAX_BATTLES_PER_REQUEST, BattlesSerializer
-from arena.api.views import ApiView, judge_of
+from arena.api.views import ERRORS, ApiView, judge_of
 from leaderboards.services.tournaments import (
     TournamentView,
     tournament_advance,
@@ -35,7 +35,7 @@ class TournamentBattlesView(ApiView):
     @extend_schema(
         operation_id="tournament_battles",
         request=TournamentBattlesRequestSerializer,
-        responses={200: BattlesSerializer},
+        responses={200: BattlesSerializer, **ERRORS},
     )
     def post(self, request: Request, slug: str, tournament_id: int) -> Response:
         """Up to `count` matches of the tournament playable now, as anonymous battles for this
@@ -54,7 +54,7 @@ class TournamentBattlesView(ApiView):
 
 
 class TournamentDetailView(ApiView):
-    @extend_schema(operation_id="tournament_detail", responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="tournament_detail", responses={200: OpenApiTypes.OBJECT, **ERRORS})
     def get(self, request: Request, slug: str, tournament_id: int) -> Response:
         """The bracket as it stands (votes received so far recorded first): every match with
         its outcome, progress, and a Bradley–Terry ranking of the matches played."""
