@@ -93,7 +93,8 @@ class ScopeMissing(ArenaError):
 
 
 class IdempotencyKeyReused(ArenaError):
-    status = 422
+    # 409: the request conflicts with the one that key already stands for (the body is valid).
+    status = 409
     code = "idempotency_key_reused"
     default_message = (
         "This Idempotency-Key was already used for a different request; use a new key for a "
@@ -108,6 +109,12 @@ class IdempotencyKeyInProgress(ArenaError):
         "A request with this Idempotency-Key is being processed; retry it in a moment to get "
         "its result."
     )
+
+
+class PromptSetNotFound(ArenaError):
+    status = 404
+    code = "prompt_set_not_found"
+    default_message = "No prompt set with that name in this arena."
 
 
 class InvalidRequest(ArenaError):

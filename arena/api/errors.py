@@ -9,10 +9,11 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from arena.api.parsers import PayloadTooLarge
 from arena.exceptions import ArenaError
 from arena.middleware import is_database_unavailable, unavailable_response
 
@@ -29,12 +30,6 @@ _CODES = {
     exceptions.Throttled: "throttled",
     exceptions.ValidationError: "invalid_request",
 }
-
-
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "payload_too_large"
-    default_detail = "The request body is too large."
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

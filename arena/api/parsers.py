@@ -8,11 +8,19 @@ from collections.abc import Mapping
 from typing import IO, Any
 
 from django.conf import settings
+from rest_framework import exceptions, status
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser, JSONParser
 
 from arena import jsonsafe
-from arena.api.errors import PayloadTooLarge
+
+
+class PayloadTooLarge(exceptions.APIException):
+    # Here, not in arena.api.errors: DRF's settings import this module, and errors imports
+    # DRF's views, which read those settings.
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+    default_detail = "The request body is too large."
 
 
 class CheckedJSONParser(JSONParser):

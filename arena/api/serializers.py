@@ -55,7 +55,23 @@ class ErrorSerializer(serializers.Serializer[object]):
 # --- judges ------------------------------------------------------------------------------------
 
 
-class BattlesRequestSerializer(serializers.Serializer[object]):
+class ClosedSerializer(serializers.Serializer[object]):
+    """A request body that refuses fields it does not know (400 naming them).
+
+    DRF ignores unknown fields by default, so a misspelt filter (``"competitor": …``) would
+    serve unfiltered battles; and the schema states ``additionalProperties: false`` for every
+    request body (``arena.api.schema``), which must then hold.
+    """
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(map(str, set(data) - set(self.fields)))
+            if unknown:
+                raise InvalidRequest(f"Unknown field(s): {', '.join(unknown)}.")
+        return super().to_internal_value(data)
+
+
+class BattlesRequestSerializer(ClosedSerializer):
     count = serializers.IntegerField(min_value=1, max_value=MAX_BATTLES_PER_REQUEST, default=1)
     prompt_set = serializers.CharField(
         required=False, max_length=100, help_text="Only prompts of this prompt set of the arena."
@@ -112,7 +128,7 @@ class VoteRequestSerializer(serializers.Serializer[object]):
         min_value=0.0,
         max_value=1.0,
         help_text="Optional soft label: the probability that B is better, a finite number in "
-        "[0, 1] that agrees with the outcome (at most 0.5 for A, at least 0.5 for B).",
+        "[0, 1]. Boards use it rather than the outcome unless they ask for hard labels.",
     )
 
 
@@ -174,12 +190,12 @@ def verdict_parse(item: object, *, with_battle: bool) -> Verdict:
         public_id=battle,
         outcome=parsed,
         rationale=rationale,
-        p_b=p_b_parse(item.get("p_b"), parsed),
+        p_b=p_b_parse(item.get("p_b")),
     )
 
 
-def p_b_parse(value: object, outcome: Outcome) -> float | None:
-    """A verdict's optional soft label: a finite probability on the outcome's side of 0.5."""
+def p_b_parse(value: object) -> float | None:
+    """A verdict's optional soft label: a finite probability in [0, 1]."""
     if value is None:
         return None
     if (
@@ -189,11 +205,9 @@ def p_b_parse(value: object, outcome: Outcome) -> float | None:
         or not 0.0 <= value <= 1.0
     ):
         raise InvalidRequest("p_b: a number in [0, 1], the probability that B is better.")
-    if (outcome == Outcome.A and value > 0.5) or (outcome == Outcome.B and value < 0.5):  # noqa: PLR2004
-        raise InvalidRequest(
-            f"p_b: {value} contradicts outcome {outcome.name}: at most 0.5 when A is better, "
-            "at least 0.5 when B is."
-        )
+    # Not checked against the outcome: the two are the judge's probability and its verdict,
+    # and the schema cannot state such a rule; the fits use p_b unless a board or the CLI asks
+    # for hard labels.
     return float(value)
 
 

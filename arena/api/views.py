@@ -214,6 +214,13 @@ class VoteBatchView(ApiView):
     )
     def post(self, request: Request) -> Response:
         """Up to 1,000 verdicts, all or nothing: a refused item is named by its index."""
+        unknown = (
+            sorted(map(str, set(request.data) - {"votes"}))
+            if isinstance(request.data, dict)
+            else []
+        )
+        if unknown:
+            raise InvalidRequest(f"Unknown field(s): {', '.join(unknown)}.")
         items = request.data.get("votes") if isinstance(request.data, dict) else None
         if not isinstance(items, list) or not 0 < len(items) <= MAX_VERDICTS_PER_BATCH:
             raise InvalidRequest(f"votes: a list of 1 to {MAX_VERDICTS_PER_BATCH} verdicts.")

@@ -11,7 +11,11 @@ from datetime import datetime
 from django.db import connection
 from django.db.models import Count, Q
 
-from arena.exceptions import BattleNotFound, InvalidRequest
+from arena.exceptions import (
+    BattleNotFound,
+    CompetitorNotFound,
+    PromptSetNotFound,
+)
 from arena.models import (
     Arena,
     Battle,
@@ -336,12 +340,13 @@ def prompt_set_get_for_arena(arena: Arena, name: str, version: int | None = None
         sets = sets.filter(version=version)
     prompt_set = sets.first()
     if prompt_set is None:
-        raise InvalidRequest(f"The arena {arena.slug!r} has no prompt set {name!r}.")
+        raise PromptSetNotFound(f"The arena {arena.slug!r} has no prompt set {name!r}.")
     return prompt_set
 
 
 def competitor_ids_for_arena(arena: Arena, names: Collection[str]) -> list[int]:
-    """The ids of the arena's competitors with those names (any case); InvalidRequest if not."""
+    """The ids of the arena's competitors with those names (any case); CompetitorNotFound (404,
+    naming the missing ones) if not: the request was well formed, what it names is absent."""
     found = {
         name.lower(): pk
         for pk, name in arena.competitors.filter(
@@ -350,7 +355,9 @@ def competitor_ids_for_arena(arena: Arena, names: Collection[str]) -> list[int]:
     }
     missing = [n for n in names if n.lower() not in found]
     if missing:
-        raise InvalidRequest(f"No competitor named {', '.join(map(repr, missing))} in this arena.")
+        raise CompetitorNotFound(
+            f"No competitor named {', '.join(map(repr, missing))} in this arena."
+        )
     return [found[n.lower()] for n in names]
 
 

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from arena import selectors as arena_selectors
 from arena.api.permissions import JudgeScope
-from arena.api.serializers import MAX_BATTLES_PER_REQUEST, BattlesSerializer
+from arena.api.serializers import MAX_BATTLES_PER_REQUEST, BattlesSerializer, ClosedSerializer
 from arena.api.views import ERRORS, ApiView, judge_of
 from leaderboards.services.tournaments import (
     TournamentView,
@@ -25,7 +25,7 @@ from leaderboards.services.tournaments import (
 )
 
 
-class TournamentBattlesRequestSerializer(serializers.Serializer[object]):
+class TournamentBattlesRequestSerializer(ClosedSerializer):
     count = serializers.IntegerField(min_value=1, max_value=MAX_BATTLES_PER_REQUEST, default=1)
 
 
