@@ -18,9 +18,11 @@ class NotComputedYet(ArenaError):
 
 
 class SameCompetitor(ArenaError):
-    status = 400
+    # 404: the address is well formed, but no comparison of a competitor with itself exists
+    # (as for an unknown name; the schema cannot say "a differs from b").
+    status = 404
     code = "same_competitor"
-    default_message = "Pick two different competitors."
+    default_message = "There is no comparison of a competitor with itself; pick two different ones."
 
 
 class TournamentNotFound(ArenaError):

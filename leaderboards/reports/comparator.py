@@ -63,7 +63,7 @@ def comparison(
 
     Computed once per pair watermark (newest vote between the two, newest answer of either)
     and served from the cache after that. Raises CompetitorNotFound (404) for a name not in the
-    arena, SameCompetitor (400) for X = Y.
+    arena, SameCompetitor (404) for X = Y.
     """
     bounds = bounds or CompareBounds()
     x = arena_selectors.arena_competitor(arena, x_name)

@@ -96,7 +96,8 @@ def test_unknown_same_or_private_competitors_are_refused(voted, make_arena):
     assert missing.status_code == 404
     assert missing.json()["code"] == "competitor_not_found"
     same = client.get(reverse("api-arena-compare", args=["main", x.name, x.name.upper()]))
-    assert same.status_code == 400
+    assert same.status_code == 404
+    assert same.json()["code"] == "same_competitor"
     make_arena("hidden", visibility="private")
     assert client.get(reverse("arena-compare", args=["hidden", "a", "b"])).status_code == 404
     pick = client.get(reverse("arena-compare-pick", args=["main"]), {"a": x.name, "b": "other"})
