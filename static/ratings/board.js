@@ -4,6 +4,10 @@
   "use strict";
   var config = document.getElementById("board-config").dataset;
   var charts = {};
+  var overallRanks = {};
+  ((readJSON("snapshot-data") || {}).competitors || []).forEach(function (row) {
+    if (row.overall_rank) { overallRanks[row.name] = row.overall_rank; }
+  });
 
   function readJSON(id) {
     var node = document.getElementById(id);
@@ -41,6 +45,16 @@
        pct(row.tie_rate), pct(row.both_bad_rate)].forEach(function (value, k) {
         var td = document.createElement("td");
         td.textContent = value;
+        if (k === 0 && overallRanks[row.name] !== undefined) {
+          // a category board: the rank against the overall board, as the server rendered it
+          var delta = overallRanks[row.name] - row.rank;
+          var mark = document.createElement("span");
+          mark.className = "rank-delta"; mark.dataset.rankDelta = delta;
+          mark.title = "Rank " + overallRanks[row.name] + " on the overall board";
+          mark.textContent = delta > 0 ? "▲" + delta : delta < 0 ? "▼" + (-delta) : "=";
+          td.appendChild(document.createTextNode(" "));
+          td.appendChild(mark);
+        }
         if (k === 3 && leaders.indexOf(row.name) >= 0) {
           var badge = document.createElement("span");
           badge.className = "badge"; badge.title = "Cannot be told apart from the leader";
