@@ -159,7 +159,8 @@
     var counts = Array.prototype.slice.call(document.querySelectorAll("table.heatmap td.count"));
     var top = Math.max.apply(null, counts.map(function (td) { return +td.dataset.value || 0; }).concat([1]));
     counts.forEach(function (td) {
-      td.style.backgroundColor = "rgba(51,85,221," + (0.8 * (+td.dataset.value || 0) / top) + ")";
+      // at most half opaque: the count stays legible on the darkest cell (WCAG AA contrast)
+      td.style.backgroundColor = "rgba(51,85,221," + (0.5 * (+td.dataset.value || 0) / top) + ")";
     });
   }
 
