@@ -51,9 +51,7 @@ def axe_script() -> Path:
     """axe.min.js, installed from the npm registry at the pinned version when missing."""
     if AXE.exists():
         return AXE
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.skip("npm is not installed (apt-get install npm): it fetches axe-core")
+    npm = shutil.which("npm") or _npm_install()
     result = subprocess.run(
         [npm, "ci", "--no-audit", "--no-fund", "--prefix", str(VENDOR)],
         check=False,
@@ -64,6 +62,21 @@ def axe_script() -> Path:
     if result.returncode != 0 or not AXE.exists():
         pytest.fail(f"npm ci in {VENDOR} failed: {result.stderr[-500:]}")
     return AXE
+
+
+def _npm_install() -> str:
+    """Debian's npm, installed with apt-get as the browser is (tests/e2e/browser.py)."""
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        pytest.skip("npm is not installed and no root apt-get to install it (apt install npm)")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for step in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "npm"]):
+        done = subprocess.run(step, check=False, env=env, capture_output=True, timeout=900)
+        if done.returncode != 0:
+            pytest.skip(f"could not install npm with {' '.join(step)}")
+    found = shutil.which("npm")
+    if found is None:
+        pytest.skip("apt-get installed npm but no npm is on PATH")
+    return found
 
 
 def violations(page: object, script: Path) -> list[str]:
