@@ -111,5 +111,7 @@ def render_markdown(text: str) -> str:
         tags=_TAGS,
         attributes=_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
+        # a long code line scrolls inside its block, which a keyboard reaches only as a tab stop
+        set_tag_attribute_values={"pre": {"tabindex": "0"}},
         link_rel="nofollow noopener noreferrer",
     )

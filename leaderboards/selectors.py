@@ -126,6 +126,19 @@ def run_latest(leaderboard: Leaderboard, method: str) -> RatingRun | None:
     )
 
 
+def overall_ranks(leaderboard: Leaderboard, method: str) -> dict[str, int] | None:
+    """Each competitor's rank on the arena's overall (``all``) board by the same method, for a
+    category board's "against overall" column; None for a board that is not a category's or
+    when the overall board has no run of that method yet."""
+    if not leaderboard.category:
+        return None
+    overall = Leaderboard.objects.filter(arena_id=leaderboard.arena_id, slug="all").first()
+    run = run_latest(overall, method) if overall is not None else None
+    if run is None or not run.result:
+        return None
+    return {row["name"]: int(row["rank"]) for row in run.result.get("competitors", [])}
+
+
 def run_history(leaderboard: Leaderboard, method: str, limit: int = 50) -> list[RatingRun]:
     return list(
         RatingRun.objects.filter(leaderboard=leaderboard, method=method, status="done").order_by(

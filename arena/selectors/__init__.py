@@ -11,6 +11,7 @@ from arena.selectors.arenas import (
     arena_get_for_viewer,
     arena_list_for_viewer,
     arena_list_public,
+    prompt_categories_for_arena,
 )
 from arena.selectors.battles import (
     LockedBattle,
@@ -144,6 +145,7 @@ __all__ = [
     "pair_vote_counts",
     "pair_watermark",
     "pairing_state_for_arena",
+    "prompt_categories_for_arena",
     "prompt_outcome_counts",
     "prompt_set_get_for_arena",
     "scope_has_unanswered_votes",

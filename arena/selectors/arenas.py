@@ -10,7 +10,9 @@ from arena.exceptions import ArenaNotFound
 from arena.models import (
     ApiKey,
     Arena,
+    Battle,
     Judge,
+    Prompt,
     User,
     key_hash,
 )
@@ -72,3 +74,16 @@ _ACTIVE_KEY = (
     f"SELECT * FROM {ApiKey._meta.db_table} "  # noqa: S608 (a constant)
     "WHERE hashed_key = %s AND revoked_at IS NULL"
 )
+
+
+def prompt_categories_for_arena(arena: Arena) -> list[str]:
+    """The categories of the arena's prompts (its prompt sets' and those of its voted battles),
+    sorted; a prompt without a category adds none."""
+    voted = Battle.objects.filter(arena=arena, vote__isnull=False).values("prompt_id")
+    prompts = Prompt.objects.filter(Q(prompt_sets__arenas=arena) | Q(pk__in=voted))
+    return list(
+        prompts.exclude(category="")
+        .order_by("category")
+        .values_list("category", flat=True)
+        .distinct()
+    )

@@ -25,6 +25,24 @@ class Matrices:
     battles: list[list[int]]
 
 
+def with_rank_deltas(snapshot: dict[str, Any], overall: dict[str, int]) -> dict[str, Any]:
+    """The snapshot with, on each competitor in ``overall``, its overall rank and ``rank_delta``
+    (overall rank minus rank here: positive when the competitor does better in this category)
+    and ``rank_delta_abs`` for display, as LMArena's category boards show it."""
+    rows = []
+    for row in snapshot.get("competitors", []):
+        extra = {}
+        if row["name"] in overall:
+            delta = overall[row["name"]] - int(row["rank"])
+            extra = {
+                "overall_rank": overall[row["name"]],
+                "rank_delta": delta,
+                "rank_delta_abs": abs(delta),
+            }
+        rows.append(row | extra)
+    return snapshot | {"competitors": rows}
+
+
 def board_matrices(run: RatingRun) -> Matrices:
     """Predicted (from the ratings) and observed win rates, and battle counts, per pair."""
     rows = run.result["competitors"] if run.result else []

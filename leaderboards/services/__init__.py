@@ -6,6 +6,7 @@ in-process beat call.
 
 from __future__ import annotations
 
+from leaderboards.services.categories import leaderboards_ensure_categories
 from leaderboards.services.runs import (
     leaderboards_check,
     leaderboards_ensure_defaults,
@@ -16,6 +17,7 @@ from leaderboards.services.runs import (
 
 __all__ = [
     "leaderboards_check",
+    "leaderboards_ensure_categories",
     "leaderboards_ensure_defaults",
     "rating_run_claim",
     "rating_run_execute",

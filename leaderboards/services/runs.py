@@ -21,6 +21,7 @@ from arena import selectors as arena_selectors
 from arena.models import Arena
 from leaderboards import publish, selectors
 from leaderboards.models import Leaderboard, RatingRun
+from leaderboards.services.categories import leaderboards_ensure_categories
 from leaderboards.services.pairing_state import pairing_state_publish, pairing_strengths_of
 from ratings import engine
 from ratings.core.errors import RatingError
@@ -114,12 +115,14 @@ def leaderboards_check(*, enqueue: bool = True) -> list[int]:
     Returns the ids of the runs queued. With ``enqueue`` (the beat's way) each is sent to the
     workers on commit, and runs whose message was lost are sent again: queued for longer than
     ARENA_RATING_REQUEUE_SECONDS, or running past the task's hard time limit. Without it the
-    caller executes them (``manage.py recompute``). A method in ``NEEDS_ANSWERS`` is skipped for
-    a scope with a vote whose battle lacks its answers.
+    caller executes them (``manage.py recompute``). Each arena first gets its default boards
+    and a board per prompt category (:mod:`leaderboards.services.categories`). A method in
+    ``NEEDS_ANSWERS`` is skipped for a scope with a vote whose battle lacks its answers.
     """
     enqueued: list[int] = []
     for arena in Arena.objects.all():
         leaderboards_ensure_defaults(arena)
+        leaderboards_ensure_categories(arena)
     held: dict[int, list[int]] = {}
     for leaderboard in Leaderboard.objects.filter(is_active=True).select_related("arena"):
         watermark = arena_selectors.scope_watermark(

@@ -4,6 +4,10 @@
   "use strict";
   var config = document.getElementById("board-config").dataset;
   var charts = {};
+  var overallRanks = {};
+  ((readJSON("snapshot-data") || {}).competitors || []).forEach(function (row) {
+    if (row.overall_rank) { overallRanks[row.name] = row.overall_rank; }
+  });
 
   function readJSON(id) {
     var node = document.getElementById(id);
@@ -41,6 +45,16 @@
        pct(row.tie_rate), pct(row.both_bad_rate)].forEach(function (value, k) {
         var td = document.createElement("td");
         td.textContent = value;
+        if (k === 0 && overallRanks[row.name] !== undefined) {
+          // a category board: the rank against the overall board, as the server rendered it
+          var delta = overallRanks[row.name] - row.rank;
+          var mark = document.createElement("span");
+          mark.className = "rank-delta"; mark.dataset.rankDelta = delta;
+          mark.title = "Rank " + overallRanks[row.name] + " on the overall board";
+          mark.textContent = delta > 0 ? "▲" + delta : delta < 0 ? "▼" + (-delta) : "=";
+          td.appendChild(document.createTextNode(" "));
+          td.appendChild(mark);
+        }
         if (k === 3 && leaders.indexOf(row.name) >= 0) {
           var badge = document.createElement("span");
           badge.className = "badge"; badge.title = "Cannot be told apart from the leader";
@@ -145,7 +159,8 @@
     var counts = Array.prototype.slice.call(document.querySelectorAll("table.heatmap td.count"));
     var top = Math.max.apply(null, counts.map(function (td) { return +td.dataset.value || 0; }).concat([1]));
     counts.forEach(function (td) {
-      td.style.backgroundColor = "rgba(51,85,221," + (0.8 * (+td.dataset.value || 0) / top) + ")";
+      // at most half opaque: the count stays legible on the darkest cell (WCAG AA contrast)
+      td.style.backgroundColor = "rgba(51,85,221," + (0.5 * (+td.dataset.value || 0) / top) + ")";
     });
   }
 

@@ -133,7 +133,7 @@ def test_script_in_an_answer_is_rendered_inert(make_prompt, make_arena, crowd_cl
     assert "&lt;script&gt;" in answers  # shown as text, not dropped silently
     assert not re.search(r"<[^>]+\son\w+=", answers)
     assert 'href="javascript:' not in answers
-    assert '<pre><code class="language-python">' in answers
+    assert '<pre tabindex="0"><code class="language-python">' in answers
 
 
 def test_leaderboard_counts_votes_and_win_rates(arena_setup, crowd_client):

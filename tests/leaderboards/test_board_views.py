@@ -24,7 +24,9 @@ def test_list_and_latest_run_in_the_command_line_shape(cast_votes):
     client = Client()
     listing = client.get(reverse("api-leaderboards")).json()
     assert listing["arena"] == "main"
-    assert {b["scope"] for b in listing["leaderboards"]} == {"all", "crowd", "judges"}
+    # the default scopes, and one board per prompt category (the fixture's prompts: general)
+    scopes = {b["scope"] for b in listing["leaderboards"]}
+    assert scopes == {"all", "crowd", "judges", "category-general"}
     body = client.get(reverse("api-leaderboard", args=["all", "bt"])).json()
     run = RatingRun.objects.get(leaderboard__slug="all", method="bt")
     assert set(body) >= {"method", "params", "n_votes", "competitors", "watermark", "computed_at"}

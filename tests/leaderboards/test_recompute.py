@@ -10,6 +10,7 @@ from leaderboards import services
 from leaderboards.models import DEFAULT_METHODS, METHODS, Leaderboard, RatingRun
 from leaderboards.selectors import comparisons_for_leaderboard, run_latest
 from leaderboards.services import runs
+from leaderboards.services.categories import CATEGORY_METHODS
 from tests.leaderboards.direct import direct_bt_ratings
 
 pytestmark = pytest.mark.django_db
@@ -22,17 +23,19 @@ def _queue() -> list[int]:
 def test_check_queues_one_run_per_scope_and_method_and_then_nothing(cast_votes):
     cast_votes(12)
     ids = _queue()
-    # all and crowd have votes; judges has none.
-    assert len(ids) == 2 * len(DEFAULT_METHODS)
-    assert set(Leaderboard.objects.values_list("slug", flat=True)) == {"all", "crowd", "judges"}
+    # all and crowd have votes; judges has none; the prompts' one category has its board.
+    per_check = 2 * len(DEFAULT_METHODS) + len(CATEGORY_METHODS)
+    assert len(ids) == per_check
+    slugs = set(Leaderboard.objects.values_list("slug", flat=True))
+    assert slugs == {"all", "crowd", "judges", "category-general"}
     top = Vote.objects.latest("id").id
     assert set(RatingRun.objects.values_list("watermark", flat=True)) == {top}
     assert _queue() == []
     cast_votes(1, seed=5)
     again = _queue()
-    assert len(again) == 2 * len(DEFAULT_METHODS)
+    assert len(again) == per_check
     # Runs that never started are superseded by the newer watermark.
-    assert RatingRun.objects.count() == 2 * len(DEFAULT_METHODS)
+    assert RatingRun.objects.count() == per_check
 
 
 def test_run_matches_a_direct_fit_of_the_same_votes(cast_votes):
