@@ -14,7 +14,7 @@ from arena.ratelimit import page_limited
 from arena.voters import Voter
 from leaderboards import selectors
 from leaderboards.exceptions import LeaderboardNotFound
-from leaderboards.reports.board_page import board_matrices, rating_history
+from leaderboards.reports.board_page import board_matrices, board_view, rating_history
 from leaderboards.reports.boards import personal_board
 from leaderboards.reports.comparator import CompareBounds, comparison
 from leaderboards.reports.judges import judge_report_for_arena
@@ -67,13 +67,15 @@ def board_page(
         missing = LeaderboardNotFound(f"No leaderboard {scope!r} with method {method!r} here.")
         return render(request, "arena/refused.html", {"error": missing}, status=missing.status)
     run = selectors.run_latest(board, method)
+    snapshot = selectors.run_snapshot(run) if run else None
     context = {
         "arena": arena,
         "boards": boards,
         "board": board,
         "method": method,
         "methods": [(m, METHOD_LABELS.get(m, m)) for m in board.methods],
-        "snapshot": selectors.run_snapshot(run) if run else None,
+        "snapshot": snapshot,
+        "view": board_view(snapshot) if snapshot else None,
         "matrices": board_matrices(run) if run else None,
         "history": rating_history(board, method) if run else None,
     }
