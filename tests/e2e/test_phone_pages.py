@@ -50,6 +50,17 @@ def _json(url: str) -> dict:  # type: ignore[type-arg]
         return json.load(response)  # type: ignore[no-any-return]
 
 
+#: The key column of every table (its first cell in each body row), and the comparator's share,
+#: must be on screen without scrolling sideways: wide tables scroll inside their card.
+KEY_CELLS_CLIPPED = """() => [
+    ...document.querySelectorAll('main table tbody tr > :first-child'),
+    ...document.querySelectorAll('#head-to-head td[data-cell=share]')]
+  .filter(c => c.offsetParent !== null && !c.hasAttribute('colspan'))
+  .filter(c => { const r = c.getBoundingClientRect();
+                 return r.left < 0 || r.right > window.innerWidth; })
+  .slice(0, 3).map(c => c.closest('table').id + ': ' + c.textContent.trim().slice(0, 30))"""
+
+
 def _board_paths(demo: str, arena: str) -> list[str]:
     boards = _json(f"{demo}/api/v1/arenas/{arena}/leaderboards/")["leaderboards"]
     return [f"/a/{arena}/boards/{b['scope']}/{m}/" for b in boards for m in b["methods"]]
@@ -75,7 +86,7 @@ def test_every_public_page_fits_a_phone_and_boards_show_the_rating_first(demo: s
         paths += [f"/a/{arena}/", f"/a/{arena}/leaderboard/", f"/a/{arena}/boards/"]
         paths += [f"/a/{arena}/judges/", *_board_paths(demo, arena)]
     paths += ["/a/vicuna-80/compare/gpt-4/claude/", "/a/vicuna-80/tournaments/1/"]
-    too_wide, hidden_ratings, failed, unpublished = [], [], [], []
+    too_wide, hidden_ratings, failed, unpublished, hidden_keys = [], [], [], [], []
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with browser_page(viewport=PHONE, is_mobile=True, has_touch=True) as page:
         page.set_default_timeout(120_000)  # the personal board is slow (#19 item 7, elsewhere)
@@ -88,6 +99,9 @@ def test_every_public_page_fits_a_phone_and_boards_show_the_rating_first(demo: s
             found = _overflow(page)
             if found["scroll"] > found["inner"]:
                 too_wide.append(f"{path}: {found}")
+            clipped = page.evaluate(KEY_CELLS_CLIPPED)
+            if clipped:
+                hidden_keys.append(f"{path}: {clipped}")
             if "/boards/" in path and page.locator("#ratings-table").count() == 0:
                 unpublished.append(path)  # no run yet: nothing to rate (reported below)
             elif "/boards/" in path:
@@ -110,7 +124,7 @@ def test_every_public_page_fits_a_phone_and_boards_show_the_rating_first(demo: s
         if found["scroll"] > found["inner"]:
             too_wide.append(f"reveal {page.url}: {found}")
     print("boards with no published run:", unpublished)
-    assert (failed, too_wide, hidden_ratings) == ([], [], [])
+    assert (failed, too_wide, hidden_ratings, hidden_keys) == ([], [], [], [])
 
 
 def _visible_rows(page) -> list[str]:  # type: ignore[no-untyped-def]
