@@ -153,6 +153,12 @@ def test_filter_box_keeps_filtering_through_live_updates_and_a_tap_shows_details
         first.locator("summary").tap()
         assert first.locator("dl.more").is_visible()
         assert "Votes" in first.locator("dl.more").inner_text()
+        # A tap on a predicted win-rate cell shows its interval: a title needs a hover.
+        board.locator("#predicted-matrix tbody tr").first.locator("td").nth(1).tap()
+        info = board.inner_text(
+            "#predicted-matrix >> xpath=ancestor::figure//p[@class='cell-info note']"
+        )
+        assert "95% interval" in info
         # New votes publish a new run; the pushed rows are filtered as the reader asked.
         before = board.get_attribute("#board-status", "data-watermark")
         voter = board.context.new_page()
