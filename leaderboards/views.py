@@ -14,7 +14,12 @@ from arena.ratelimit import page_limited
 from arena.voters import Voter
 from leaderboards import selectors
 from leaderboards.exceptions import LeaderboardNotFound
-from leaderboards.reports.board_page import board_matrices, rating_history, with_rank_deltas
+from leaderboards.reports.board_page import (
+    board_matrices,
+    board_view,
+    rating_history,
+    with_rank_deltas,
+)
 from leaderboards.reports.boards import personal_board
 from leaderboards.reports.comparator import CompareBounds, comparison
 from leaderboards.reports.judges import judge_report_for_arena
@@ -69,6 +74,8 @@ def board_page(
     run = selectors.run_latest(board, method)
     snapshot = selectors.run_snapshot(run) if run else None
     overall = selectors.overall_ranks(board, method) if snapshot else None
+    if snapshot and overall:
+        snapshot = with_rank_deltas(snapshot, overall)
     context = {
         "arena": arena,
         "boards": [b for b in boards if not b.category],
@@ -80,7 +87,8 @@ def board_page(
         "board": board,
         "method": method,
         "methods": [(m, METHOD_LABELS.get(m, m)) for m in board.methods],
-        "snapshot": with_rank_deltas(snapshot, overall) if snapshot and overall else snapshot,
+        "snapshot": snapshot,
+        "view": board_view(snapshot) if snapshot else None,
         "matrices": board_matrices(run) if run else None,
         "history": rating_history(board, method) if run else None,
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,8 @@ class Matrices:
     """Row competitor against column competitor, in the order of the board."""
 
     names: list[str]
-    predicted: list[list[float | None]]
+    #: None where the ratings predict no pair (equilibrium payoffs are not strengths).
+    predicted: list[list[float | None]] | None
     #: "lo–hi" (percent) of each predicted cell when the method gives intervals (bt), else None.
     predicted_ci: list[list[str | None]] | None
     observed: list[list[float | None]]
@@ -64,6 +66,7 @@ def board_matrices(run: RatingRun) -> Matrices:
             points[a, b], points[b, a] = w, g - w
     scale = float(run.result.get("params", {}).get("scale") or 400.0) if run.result else 400.0
     base = float(run.result.get("params", {}).get("base") or 10.0) if run.result else 10.0
+    equilibrium = any("mass" in row for row in rows)
     predicted = (
         predicted_win_rates(
             tuple(names),
@@ -71,13 +74,15 @@ def board_matrices(run: RatingRun) -> Matrices:
             base=base,
             scale=scale,
         ).matrix
-        if n
-        else np.zeros((0, 0))
+        if n and not equilibrium
+        else None
     )
     return Matrices(
         names=names,
         predicted_ci=_predicted_intervals(run, names),
-        predicted=[
+        predicted=None
+        if predicted is None
+        else [
             [
                 None if a == b or group[a] != group[b] else round(float(predicted[a, b]), 3)
                 for b in range(n)
@@ -122,3 +127,71 @@ def rating_history(leaderboard: Leaderboard, method: str) -> dict[str, Any]:
             series[name].append(ratings.get(name))
     labels = [run.finished_at.strftime("%m-%d %H:%M:%S") if run.finished_at else "" for run in runs]
     return {"labels": labels, "series": series}
+
+
+@dataclass(frozen=True, slots=True)
+class BoardRow:
+    """One competitor as the board shows it: one rank, ties marked, details for a tap."""
+
+    row: dict[str, Any]
+    rank: int
+    tied: bool
+    #: "3–6": the best and worst plausible rank, when the method gives one and it is not exact.
+    rank_range: str | None
+    #: The equilibrium plays it (rating 0 on an equilibrium board).
+    played: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BoardView:
+    rows: list[BoardRow]
+    equilibrium: bool
+    has_intervals: bool
+    units: str | None
+    computed_at: datetime | None
+
+    @property
+    def n_columns(self) -> int:
+        """Rank, name, rating, then mass or (ties, both bad), the interval and the votes."""
+        return 4 + (1 if self.equilibrium else 2) + int(self.has_intervals)
+
+
+def board_view(snapshot: dict[str, Any]) -> BoardView:
+    """The snapshot's rows with one clear rank each.
+
+    With intervals the rank is 1 + the competitors statistically better (``rank_upper``), so
+    competitors that cannot be told apart share it: a tie. An equilibrium rates every competitor
+    it plays 0; the rank there counts the competitors rated higher, so those share rank 1.
+    """
+    rows: list[dict[str, Any]] = snapshot.get("competitors") or []
+    params = snapshot.get("params") or {}
+    equilibrium = any("mass" in row for row in rows)
+    tolerance = float(params.get("zero_within") or 0.0)
+    ranks = [
+        int(row["rank_upper"])
+        if not equilibrium and row.get("rank_upper") is not None
+        else 1 + sum(other["rating"] > row["rating"] + tolerance for other in rows)
+        for row in rows
+    ]
+    shown = [
+        BoardRow(
+            row=row,
+            rank=rank,
+            tied=ranks.count(rank) > 1,
+            rank_range=(
+                f"{row['rank_best']}–{row['rank_worst']}"
+                if row.get("rank_best") and row["rank_best"] != row.get("rank_worst")
+                else None
+            ),
+            played=equilibrium and abs(row["rating"]) <= tolerance,
+        )
+        for row, rank in zip(rows, ranks, strict=True)
+    ]
+    computed = snapshot.get("computed_at")
+    return BoardView(
+        rows=shown,
+        equilibrium=equilibrium,
+        has_intervals=any(row.get("ci_low") is not None for row in rows),
+        units=params.get("units"),
+        computed_at=datetime.fromisoformat(computed) if computed else None,
+    )

@@ -36,9 +36,13 @@ def test_comparator_shows_head_to_head_categories_and_finds_a_rationale(
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with browser_page(viewport={"width": 1200, "height": 1000}) as page:
         page.goto(f"{live_server.url}/a/main/compare/{x.name}/{y.name}/")
-        cells = page.locator("#head-to-head tbody td").all_inner_texts()
-        assert int(cells[0]) > 0  # votes between them
-        assert int(cells[1]) + int(cells[2]) + int(cells[3]) + int(cells[4]) == int(cells[0])
+
+        def cell(name: str) -> int:
+            return int(page.inner_text(f'#head-to-head tbody td[data-cell="{name}"]'))
+
+        assert cell("votes") > 0  # votes between them
+        parts = ("wins", "losses", "ties", "both-bad")
+        assert sum(cell(name) for name in parts) == cell("votes")
         assert page.locator("#by-category tbody tr").count() >= 1
         assert page.evaluate("!!window.Chart.getChart(document.getElementById('length-chart'))")
         page.fill("input[name=q]", "sources")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -108,7 +110,13 @@ def test_board_shows_rank_ranges_the_leader_group_and_tie_and_both_bad_rates(cas
     assert run.result["leader_group"][0] == rows[0]["name"]
     assert "leader group</span>" in page
     for row in rows:
-        assert f"<td>{row['rank_best']}–{row['rank_worst']}</td>" in page
+        found = re.search(
+            rf'<tr data-competitor="{re.escape(row["name"])}".*?</tr>', page, re.DOTALL
+        )
+        assert found
+        html = found.group(0)
+        if row["rank_best"] != row["rank_worst"]:  # the plausible range, under the one rank
+            assert f"{row['rank_best']}–{row['rank_worst']}</small>" in html
         # The rates counted straight from the votes that were cast.
         mine = [
             v
@@ -119,7 +127,7 @@ def test_board_shows_rank_ranges_the_leader_group_and_tie_and_both_bad_rates(cas
         both_bad = sum(v.outcome == Outcome.BOTH_BAD for v in mine) / len(mine)
         assert row["tie_rate"] == pytest.approx(ties)
         assert row["both_bad_rate"] == pytest.approx(both_bad)
-        assert f"<td>{round(100 * ties)}%</td>" in page
+        assert f'<td class="wide">{round(100 * ties)}%</td>' in html
     # The predicted matrix carries each cell's interval, which holds the predicted value.
     found = run.result["win_probability_intervals"]
     i, j = found["names"].index(rows[0]["name"]), found["names"].index(rows[1]["name"])
