@@ -52,6 +52,21 @@ class Judge(models.Model):
     name = models.CharField(max_length=200, unique=True)
     description = models.TextField(blank=True)
     is_active = models.BooleanField(default=True)
+    endpoint = models.ForeignKey(
+        "arena.Endpoint",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="judges",
+        help_text="With a template: the platform runs this judge; empty: it votes via the API.",
+    )
+    template = models.ForeignKey(
+        "arena.JudgeTemplate",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="judges",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
