@@ -6,3 +6,6 @@ from django.apps import AppConfig
 class ArenaConfig(AppConfig):
     name = "arena"
     verbose_name = "Arena"
+
+    def ready(self) -> None:
+        from arena import signals  # noqa: F401 (connects the handlers)

@@ -34,6 +34,14 @@ class Competitor(models.Model):
     null_model_cleared = models.BooleanField(
         default=False, help_text="An operator looked and allowed it on the leaderboards anyway."
     )
+    endpoint = models.ForeignKey(
+        "arena.Endpoint",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="competitors",
+        help_text="Where its answers are generated; empty: its answers are uploaded.",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -15,12 +15,13 @@ import os
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import openai
 from django.conf import settings
-from openai import AsyncOpenAI
+from openai import AsyncOpenAI, AsyncStream
+from openai.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionMessageParam
 
 from arena.models import Endpoint
 
@@ -91,8 +92,11 @@ async def chat(client: AsyncOpenAI, config: EndpointConfig, messages: Messages) 
     """One answer, whole (``stream=False``); EndpointError when none came."""
     started = time.perf_counter()
     try:
-        reply = await client.chat.completions.create(
-            model=config.model, messages=list(messages), stream=False, **config.params
+        reply = cast(
+            ChatCompletion,
+            await client.chat.completions.create(
+                model=config.model, messages=_params(messages), stream=False, **config.params
+            ),
         )
     except (openai.OpenAIError, httpx.HTTPError) as error:
         raise EndpointError(_describe(error)) from error
@@ -118,8 +122,11 @@ async def chat_stream(
     """
     finished = False
     try:
-        stream = await client.chat.completions.create(
-            model=config.model, messages=list(messages), stream=True, **config.params
+        stream = cast(
+            AsyncStream[ChatCompletionChunk],
+            await client.chat.completions.create(
+                model=config.model, messages=_params(messages), stream=True, **config.params
+            ),
         )
         async for chunk in stream:
             for choice in chunk.choices:
@@ -165,6 +172,11 @@ def chat_many(
     """Answers to ``conversations`` in order, at most ``config.concurrency`` in flight; a
     failed call gives its EndpointError in its place, so one failure costs only its answer."""
     return asyncio.run(_chat_many(config, conversations, stream))
+
+
+def _params(messages: Messages) -> list[ChatCompletionMessageParam]:
+    """The messages as the client types them (role and content, checked by the server)."""
+    return cast(list[ChatCompletionMessageParam], list(messages))
 
 
 def _describe(error: BaseException) -> str:

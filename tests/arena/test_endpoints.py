@@ -76,7 +76,8 @@ def test_an_http_error_fails_only_its_own_call(endpoint_server: Any, status: int
     talks = [[{"role": "user", "content": c}] for c in ("ok", "bad", "ok")]
     for stream in (False, True):
         first, failed, last = chat_many(_config(server.url), talks, stream=stream)
-        assert isinstance(first, ChatResult) and isinstance(last, ChatResult)
+        assert isinstance(first, ChatResult)
+        assert isinstance(last, ChatResult)
         assert isinstance(failed, EndpointError)
         assert f"HTTP {status}" in str(failed)
 
