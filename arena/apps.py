@@ -8,4 +8,6 @@ class ArenaConfig(AppConfig):
     verbose_name = "Arena"
 
     def ready(self) -> None:
-        from arena import signals  # noqa: F401 (connects the handlers)
+        # The handlers connect on import; the tasks register with the Celery app, so that a
+        # service can queue them by name in any process (and eagerly in the demo).
+        from arena import signals, tasks  # noqa: F401
