@@ -72,7 +72,10 @@ def test_a_killed_worker_resumes_the_generation_without_duplicates(
     try:
         stack.start_redis()
         stack.start_worker()
-        join = f"from arena.models import Arena; Arena.objects.get(slug='served').competitors.add({competitor.pk})"
+        join = (
+            "from arena.models import Arena; "
+            f"Arena.objects.get(slug='served').competitors.add({competitor.pk})"
+        )
         subprocess.run(
             [str(BIN / "python"), "manage.py", "shell", "-c", join],
             cwd=ROOT,
