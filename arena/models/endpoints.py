@@ -6,8 +6,19 @@ holds it, read when the call is made.
 
 from __future__ import annotations
 
+import re
+import string
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+
+#: The generation parameters passed through to the API; anything else in ``params`` is refused.
+GENERATION_PARAMS = frozenset(
+    {"temperature", "max_tokens", "top_p", "seed", "stop", "frequency_penalty", "presence_penalty"}
+)
+#: A setting or variable name; a pasted key ("sk-…") is not one, so it is refused, not stored.
+_SETTING_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def default_params() -> dict[str, object]:
@@ -50,6 +61,24 @@ class Endpoint(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.model})"
 
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        name = self.api_key_setting.strip()
+        if name and not _SETTING_NAME.fullmatch(name):
+            errors["api_key_setting"] = (
+                "The name of a setting or environment variable (letters, digits, _), never the "
+                "key itself."
+            )
+        if not isinstance(self.params, dict):
+            errors["params"] = 'A JSON object, e.g. {"temperature": 0, "max_tokens": 1024}.'
+        elif unknown := set(self.params) - GENERATION_PARAMS:
+            errors["params"] = (
+                f"Unknown parameter(s): {', '.join(sorted(unknown))}; allowed: "
+                f"{', '.join(sorted(GENERATION_PARAMS))}."
+            )
+        if errors:
+            raise ValidationError(errors)
+
 
 class JudgeTemplate(models.Model):
     """How a judge is asked: a system prompt, a user message with the battle, a verdict scale."""
@@ -72,6 +101,17 @@ class JudgeTemplate(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        try:
+            fields = {f for _, f, _, _ in string.Formatter().parse(self.user_template) if f}
+        except ValueError as error:
+            raise ValidationError({"user_template": f"Not a valid template: {error}."}) from None
+        wanted = {"question", "answer_a", "answer_b"}
+        if fields != wanted:
+            raise ValidationError(
+                {"user_template": "Use exactly the fields {question}, {answer_a} and {answer_b}."}
+            )
+
 
 class GenerationJob(models.Model):
     """Generating one competitor's missing answers to one arena's prompts, batch by batch."""
@@ -87,9 +127,11 @@ class GenerationJob(models.Model):
         "arena.Competitor", on_delete=models.CASCADE, related_name="generation_jobs"
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    n_prompts = models.PositiveIntegerField(default=0, help_text="The arena's prompts.")
-    n_done = models.PositiveIntegerField(default=0, help_text="Those the competitor has answered.")
-    n_failures = models.PositiveIntegerField(default=0, help_text="Failed calls so far.")
+    n_prompts = models.PositiveIntegerField("prompts", default=0, help_text="The arena's prompts.")
+    n_done = models.PositiveIntegerField(
+        "answered", default=0, help_text="Those the competitor has answered."
+    )
+    n_failures = models.PositiveIntegerField("failed calls", default=0)
     retries = models.PositiveIntegerField(default=0, help_text="Batches retried so far.")
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -24,11 +24,7 @@ from openai import AsyncOpenAI, AsyncStream
 from openai.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionMessageParam
 
 from arena.models import Endpoint
-
-#: The generation parameters passed through to the API; anything else in ``params`` is refused.
-PARAMS = frozenset(
-    {"temperature", "max_tokens", "top_p", "seed", "stop", "frequency_penalty", "presence_penalty"}
-)
+from arena.models.endpoints import GENERATION_PARAMS
 
 Messages = Sequence[dict[str, str]]
 
@@ -69,7 +65,7 @@ def endpoint_config(endpoint: Endpoint) -> EndpointConfig:
         key = str(getattr(settings, name, "") or os.environ.get(name, ""))
         if not key:
             raise EndpointKeyMissing(f"The key setting {name!r} of {endpoint.name} is empty.")
-    unknown = set(endpoint.params) - PARAMS
+    unknown = set(endpoint.params) - GENERATION_PARAMS
     if unknown:
         raise EndpointError(f"Unknown generation parameter(s): {', '.join(sorted(unknown))}.")
     return EndpointConfig(

@@ -120,3 +120,41 @@ def test_unknown_generation_parameters_are_refused() -> None:
     endpoint = Endpoint(name="e", base_url="http://x/v1", model="m", params={"temprature": 1})
     with pytest.raises(EndpointError, match="temprature"):
         endpoint_config(endpoint)
+
+
+@pytest.mark.django_db
+def test_the_admin_refuses_a_pasted_key_and_unknown_parameters(admin_client: Any) -> None:
+    form = {
+        "name": "hosted",
+        "base_url": "https://api.example.com/v1",
+        "model": "m",
+        "api_key_setting": "sk-live-1234",
+        "params": '{"temprature": 0}',
+        "concurrency": "4",
+        "timeout_seconds": "60",
+    }
+    response = admin_client.post("/admin/arena/endpoint/add/", form)
+    assert response.status_code == 200  # the form again, with its errors
+    page = response.content.decode()
+    assert "never the key itself" in page
+    assert "Unknown parameter(s): temprature" in page
+    assert not Endpoint.objects.exists()
+    form |= {"api_key_setting": "OPENAI_API_KEY", "params": '{"temperature": 0}'}
+    assert admin_client.post("/admin/arena/endpoint/add/", form).status_code == 302
+    assert Endpoint.objects.get().api_key_setting == "OPENAI_API_KEY"
+
+
+@pytest.mark.django_db
+def test_a_judge_template_must_use_the_three_fields(admin_client: Any) -> None:
+    form = {"name": "mine", "system_prompt": "Judge.", "scale": "three"}
+    bad = admin_client.post("/admin/arena/judgetemplate/add/", form | {"user_template": "{q"})
+    assert "Not a valid template" in bad.content.decode()
+    bad = admin_client.post("/admin/arena/judgetemplate/add/", form | {"user_template": "{q}"})
+    assert "Use exactly the fields" in bad.content.decode()
+    good = "{question} / {answer_a} / {answer_b}"
+    assert (
+        admin_client.post(
+            "/admin/arena/judgetemplate/add/", form | {"user_template": good}
+        ).status_code
+        == 302
+    )
