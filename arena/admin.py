@@ -80,7 +80,9 @@ class CompetitorAdmin(admin.ModelAdmin[Competitor]):
     @admin.action(description="Generate its missing answers in its arenas (through its endpoint)")
     def generate_answers(self, request: HttpRequest, queryset: QuerySet[Competitor]) -> None:
         jobs = [
-            j for c in queryset for j in generation_jobs_start_for_competitor(competitor_id=c.pk)
+            j
+            for c in queryset
+            for j in generation_jobs_start_for_competitor(competitor_id=c.pk, force=True)
         ]
         self.message_user(request, f"{len(jobs)} generation job(s) queued.")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import string
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -29,7 +30,9 @@ class Endpoint(models.Model):
     """An OpenAI-compatible chat completions API (vLLM, SGLang, TGI, llama.cpp, Ollama, hosted)."""
 
     name = models.CharField(max_length=200, unique=True)
-    base_url = models.URLField(
+    # Not a URLField: Django's URL validator refuses hosts without a dot, such as a compose
+    # service (http://vllm:8000/v1); clean() checks the scheme and the host instead.
+    base_url = models.CharField(
         max_length=500, help_text="Up to /v1, e.g. http://127.0.0.1:11434/v1 for Ollama."
     )
     model = models.CharField(max_length=200, help_text="The model name the API expects.")
@@ -63,6 +66,9 @@ class Endpoint(models.Model):
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
+        url = urlsplit(self.base_url)
+        if url.scheme not in {"http", "https"} or not url.hostname:
+            errors["base_url"] = "An http:// or https:// URL, e.g. http://127.0.0.1:8000/v1."
         name = self.api_key_setting.strip()
         if name and not _SETTING_NAME.fullmatch(name):
             errors["api_key_setting"] = (

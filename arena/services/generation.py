@@ -37,14 +37,20 @@ class GenerationStep:
     remaining: int
 
 
-def generation_jobs_start(*, arena_id: int, competitor_ids: Iterable[int]) -> list[int]:
+def generation_jobs_start(
+    *, arena_id: int, competitor_ids: Iterable[int], force: bool = False
+) -> list[int]:
     """Queue a job for each of these competitors that has an endpoint (its missing answers in
-    this arena); a finished or failed job is queued again. Sent when the transaction commits."""
+    this arena), sent when the transaction commits. A finished or failed job is queued again;
+    one queued or running is left to its chain of tasks unless ``force`` (the admin's action:
+    a second chain costs duplicate calls, never duplicate answers)."""
     ids = []
-    for competitor in Competitor.objects.filter(
-        pk__in=list(competitor_ids), endpoint__isnull=False
-    ):
-        job, _ = GenerationJob.objects.get_or_create(arena_id=arena_id, competitor=competitor)
+    active = {GenerationJob.Status.QUEUED, GenerationJob.Status.RUNNING}
+    competitors = Competitor.objects.filter(pk__in=list(competitor_ids), endpoint__isnull=False)
+    for competitor in competitors:
+        job, created = GenerationJob.objects.get_or_create(arena_id=arena_id, competitor=competitor)
+        if job.status in active and not created and not force:
+            continue
         job.status, job.retries, job.last_error = GenerationJob.Status.QUEUED, 0, ""
         job.save(update_fields=["status", "retries", "last_error", "updated_at"])
         _enqueue_on_commit(job.pk)
@@ -52,13 +58,15 @@ def generation_jobs_start(*, arena_id: int, competitor_ids: Iterable[int]) -> li
     return ids
 
 
-def generation_jobs_start_for_competitor(*, competitor_id: int) -> list[int]:
+def generation_jobs_start_for_competitor(*, competitor_id: int, force: bool = False) -> list[int]:
     """Jobs in every arena the competitor is in (its endpoint was just set or changed)."""
     arena_ids = Arena.objects.filter(competitors=competitor_id).values_list("id", flat=True)
     return [
         job
         for arena_id in arena_ids
-        for job in generation_jobs_start(arena_id=arena_id, competitor_ids=[competitor_id])
+        for job in generation_jobs_start(
+            arena_id=arena_id, competitor_ids=[competitor_id], force=force
+        )
     ]
 
 

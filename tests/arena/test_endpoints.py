@@ -126,7 +126,7 @@ def test_unknown_generation_parameters_are_refused() -> None:
 def test_the_admin_refuses_a_pasted_key_and_unknown_parameters(admin_client: Any) -> None:
     form = {
         "name": "hosted",
-        "base_url": "https://api.example.com/v1",
+        "base_url": "ftp://vllm/v1",
         "model": "m",
         "api_key_setting": "sk-live-1234",
         "params": '{"temprature": 0}',
@@ -137,9 +137,14 @@ def test_the_admin_refuses_a_pasted_key_and_unknown_parameters(admin_client: Any
     assert response.status_code == 200  # the form again, with its errors
     page = response.content.decode()
     assert "never the key itself" in page
+    assert "An http:// or https:// URL" in page
     assert "Unknown parameter(s): temprature" in page
     assert not Endpoint.objects.exists()
-    form |= {"api_key_setting": "OPENAI_API_KEY", "params": '{"temperature": 0}'}
+    form |= {
+        "base_url": "http://vllm:8000/v1",  # a compose service's name: no dot, still a host
+        "api_key_setting": "OPENAI_API_KEY",
+        "params": '{"temperature": 0}',
+    }
     assert admin_client.post("/admin/arena/endpoint/add/", form).status_code == 302
     assert Endpoint.objects.get().api_key_setting == "OPENAI_API_KEY"
 

@@ -63,6 +63,10 @@ def test_joining_an_arena_queues_a_job_for_a_competitor_with_an_endpoint(
         served.arenas.add(arena_with_prompts(2, slug="other"))  # the reverse side too
     assert GenerationJob.objects.count() == 2
     assert len(callbacks) == 1
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        arena.competitors.remove(served)
+        arena.competitors.add(served)  # its job is still queued: no second chain
+    assert len(callbacks) == 0
 
 
 def test_batches_generate_every_missing_answer_once(endpoint_server: Any) -> None:
