@@ -17,11 +17,11 @@ from arena.models import (
     Completion,
     Endpoint,
     Judge,
-    JudgeTemplate,
     JudgingPolicy,
     Prompt,
     PromptSet,
 )
+from arena.services.judging import judge_templates_builtin_ensure
 from tests.endpoint_server import Reply, last_user_message
 
 _BATTLE = re.compile(
@@ -87,6 +87,6 @@ def judging_arena(
     judge = Judge.objects.create(
         name="platform-judge",
         endpoint=endpoint,
-        template=JudgeTemplate.objects.get(name=ARENA_HARD_NAME),
+        template=next(t for t in judge_templates_builtin_ensure() if t.name == ARENA_HARD_NAME),
     )
     return JudgingPolicy.objects.create(arena=arena, judge=judge, mode=mode, budget_calls=budget)

@@ -26,6 +26,7 @@ from django.db.models import F, Q
 
 from arena import selectors
 from arena.exceptions import ArenaError
+from arena.judge_prompts import BUILTIN
 from arena.models import Battle, JudgeCall, JudgeTemplate, JudgingPolicy, Outcome
 from arena.services.battles import battles_serve, battles_serve_matchups
 from arena.services.endpoints import ChatResult, EndpointError, chat_many, endpoint_config
@@ -86,6 +87,23 @@ class Judgement:
     attempts: int
     latency_ms: int | None
     error: str = ""
+
+
+def judge_templates_builtin_ensure() -> list[JudgeTemplate]:
+    """The built-in templates, created if missing (the migration creates them; a database
+    flushed since, or an operator's deletion, needs them again); edited ones are kept."""
+    return [
+        JudgeTemplate.objects.get_or_create(
+            name=name,
+            defaults={
+                "system_prompt": system,
+                "user_template": user,
+                "scale": scale,
+                "is_builtin": True,
+            },
+        )[0]
+        for name, (system, user, scale) in BUILTIN.items()
+    ]
 
 
 def judging_start(*, judging_id: int) -> None:
@@ -259,7 +277,7 @@ def _judgement_record(
         status = JudgeCall.Status.FAILED if judgement.error else JudgeCall.Status.UNPARSEABLE
     else:
         status = JudgeCall.Status.VOTED
-    JudgeCall.objects.create(
+    call = JudgeCall.objects.create(
         judging=judging,
         battle=battle,
         status=status,
@@ -271,13 +289,17 @@ def _judgement_record(
     if judgement.verdict is None:
         return
     scale = judging.judge.template.scale  # type: ignore[union-attr]
-    vote_record(
-        public_id=battle.public_id,
-        voter=voter,
-        outcome=VERDICTS[scale][judgement.verdict],
-        rationale=judgement.text,
-        idempotency_key=f"platform:{battle.public_id}",
-    )
+    try:
+        vote_record(
+            public_id=battle.public_id,
+            voter=voter,
+            outcome=VERDICTS[scale][judgement.verdict],
+            rationale=judgement.text,
+            idempotency_key=f"platform:{battle.public_id}",
+        )
+    except ArenaError as error:  # expired while the judge thought: kept as a failed call
+        call.status, call.text = JudgeCall.Status.FAILED, f"{error.message}\n\n{call.text}"
+        call.save(update_fields=["status", "text"])
 
 
 def _enqueue_on_commit(judging_id: int) -> None:

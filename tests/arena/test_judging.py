@@ -129,3 +129,15 @@ def test_following_the_crowd_judges_every_or_a_sample_of_new_battles(
     assert judged.count() == 12  # a share of 0 judges none of them
     judging.refresh_from_db()
     assert judging.last_battle_id == Battle.objects.filter(origin="crowd").latest("id").pk
+
+
+def test_a_verdict_on_an_expired_battle_is_kept_as_a_failed_call(
+    endpoint_server: Any, settings: Any
+) -> None:
+    settings.ARENA_BATTLE_TTL_SECONDS = 0  # every battle has expired by the time it is judged
+    server = endpoint_server(judge_script())
+    judging = judging_arena(n_models=2, n_prompts=2, url=server.url, budget=2)
+    judging_run(judging_id=judging.pk, batch_size=1)
+    assert set(JudgeCall.objects.values_list("status", flat=True)) == {"failed"}
+    assert "expired" in JudgeCall.objects.first().text.lower()
+    assert not Vote.objects.exists()
