@@ -15,7 +15,12 @@ from arena.models import (
     Battle,
     Competitor,
     Completion,
+    Endpoint,
+    GenerationJob,
     Judge,
+    JudgeCall,
+    JudgeTemplate,
+    JudgingPolicy,
     Prompt,
     PromptSet,
     User,
@@ -25,10 +30,26 @@ from arena.models import (
     VoteTag,
 )
 from arena.services.api_keys import api_key_create, api_key_revoke
+from arena.services.generation import generation_jobs_start_for_competitor
 from arena.services.identity import completions_identity_scan, completions_leak_allow
+from arena.services.judging import judging_start
 from arena.services.null_models import null_model_clear
 
 admin.site.register(User, UserAdmin)
+
+
+class GenerationJobInline(admin.TabularInline[GenerationJob, Competitor]):
+    """The progress of its generated answers, arena by arena (reload the page to follow it)."""
+
+    model = GenerationJob
+    extra = 0
+    can_delete = False
+    fields = ["arena", "status", "n_done", "n_prompts", "n_failures", "retries", "last_error"]
+    readonly_fields = ["arena", "status", "n_done", "n_prompts", "n_failures", "retries"]
+    readonly_fields += ["last_error"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Competitor)
@@ -48,7 +69,22 @@ class CompetitorAdmin(admin.ModelAdmin[Competitor]):
     list_filter = ["is_active", "null_model_flagged", "null_model_cleared", "organisation"]
     search_fields = ["name", "organisation"]
     readonly_fields = ["null_model_score", "null_model_flagged"]
-    actions = ["clear_null_model"]
+    actions = ["clear_null_model", "generate_answers"]
+    inlines = [GenerationJobInline]
+
+    def save_model(self, request: HttpRequest, obj: Competitor, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if obj.endpoint_id is not None and "endpoint" in form.changed_data:
+            generation_jobs_start_for_competitor(competitor_id=obj.pk)
+
+    @admin.action(description="Generate its missing answers in its arenas (through its endpoint)")
+    def generate_answers(self, request: HttpRequest, queryset: QuerySet[Competitor]) -> None:
+        jobs = [
+            j
+            for c in queryset
+            for j in generation_jobs_start_for_competitor(competitor_id=c.pk, force=True)
+        ]
+        self.message_user(request, f"{len(jobs)} generation job(s) queued.")
 
     @admin.action(description="Allow on leaderboards (cleared after review)")
     def clear_null_model(self, request: HttpRequest, queryset: QuerySet[Competitor]) -> None:
@@ -59,8 +95,71 @@ class CompetitorAdmin(admin.ModelAdmin[Competitor]):
 
 @admin.register(Judge)
 class JudgeAdmin(admin.ModelAdmin[Judge]):
-    list_display = ["name", "is_active", "created_at"]
+    list_display = ["name", "is_active", "endpoint", "template", "created_at"]
     search_fields = ["name"]
+
+
+@admin.register(Endpoint)
+class EndpointAdmin(admin.ModelAdmin[Endpoint]):
+    """The key is never stored: ``api_key_setting`` names the setting or variable holding it."""
+
+    list_display = [
+        "name",
+        "base_url",
+        "model",
+        "api_key_setting",
+        "concurrency",
+        "timeout_seconds",
+    ]
+    search_fields = ["name", "model", "base_url"]
+
+
+@admin.register(JudgeTemplate)
+class JudgeTemplateAdmin(admin.ModelAdmin[JudgeTemplate]):
+    list_display = ["name", "scale", "is_builtin"]
+
+
+@admin.register(GenerationJob)
+class GenerationJobAdmin(admin.ModelAdmin[GenerationJob]):
+    list_display = ["competitor", "arena", "status", "n_done", "n_prompts", "n_failures", "retries"]
+    list_filter = ["status"]
+    readonly_fields = [f.name for f in GenerationJob._meta.fields]
+
+
+@admin.register(JudgingPolicy)
+class JudgingPolicyAdmin(admin.ModelAdmin[JudgingPolicy]):
+    list_display = [
+        "judge",
+        "arena",
+        "mode",
+        "sample_share",
+        "budget_calls",
+        "calls_made",
+        "is_active",
+    ]
+    list_filter = ["mode", "is_active"]
+    actions = ["judge_now"]
+
+    @admin.action(description="Judge now (budget: draw battles until the budget is spent)")
+    def judge_now(self, request: HttpRequest, queryset: QuerySet[JudgingPolicy]) -> None:
+        for judging in queryset:
+            judging_start(judging_id=judging.pk)
+        self.message_user(request, f"{queryset.count()} judging run(s) queued.")
+
+
+@admin.register(JudgeCall)
+class JudgeCallAdmin(admin.ModelAdmin[JudgeCall]):
+    list_display = [
+        "judging",
+        "battle",
+        "status",
+        "verdict",
+        "attempts",
+        "latency_ms",
+        "created_at",
+    ]
+    list_filter = ["status", "judging"]
+    readonly_fields = [f.name for f in JudgeCall._meta.fields]
 
 
 @admin.register(Prompt)

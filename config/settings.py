@@ -277,6 +277,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "ratings.voter_flags_update_all",
         "schedule": float(env_int("ARENA_VOTER_FLAG_SECONDS", 900)),
     },
+    "judgings-check": {
+        "task": "arena.judgings_check",
+        "schedule": float(env_int("ARENA_JUDGING_CHECK_SECONDS", 30)),
+    },
 }
 
 # --- Channels -------------------------------------------------------------------------------
@@ -389,3 +393,15 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = ARENA_API_MAX_BODY_BYTES
 ARENA_METRICS_TOKEN = env_str("ARENA_METRICS_TOKEN", "")
 #: A Celery worker serves its processes' counters on this port (0: it does not).
 ARENA_WORKER_METRICS_PORT = env_int("ARENA_WORKER_METRICS_PORT", 0)
+
+# --- Endpoints: generated answers and platform-run judges (docs/endpoints.md) --------------
+#: Prompts one generation task answers before it hands over to the next (one event loop each).
+ARENA_GENERATION_BATCH = env_int("ARENA_GENERATION_BATCH", 16)
+#: A batch with a failed call is retried this many times, after ARENA_GENERATION_RETRY_SECONDS
+#: doubled at each retry (capped at 15 minutes); then the job stops, marked failed.
+ARENA_GENERATION_MAX_RETRIES = env_int("ARENA_GENERATION_MAX_RETRIES", 5)
+ARENA_GENERATION_RETRY_SECONDS = float(env_str("ARENA_GENERATION_RETRY_SECONDS", "10"))
+#: Battles one judging task judges (each in both positions: twice as many calls).
+ARENA_JUDGING_BATCH = env_int("ARENA_JUDGING_BATCH", 10)
+#: Calls for one verdict when the judge's answer holds none; then it is recorded unparseable.
+ARENA_JUDGING_ATTEMPTS = env_int("ARENA_JUDGING_ATTEMPTS", 2)

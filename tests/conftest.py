@@ -222,3 +222,21 @@ def db_state() -> dict[str, Any]:
         "completions": Completion.objects.count(),
         "tags": list(VoteTag.objects.order_by("id").values()),
     }
+
+
+@pytest.fixture
+def endpoint_server() -> Any:
+    """Start a local OpenAI-compatible server with a script: ``endpoint_server(script)``."""
+    from tests.endpoint_server import EndpointServer
+
+    started: list[EndpointServer] = []
+
+    def start(script: Any) -> EndpointServer:
+        server = EndpointServer(script)
+        server.start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

@@ -12,6 +12,7 @@ from arena.models.arenas import (
 )
 from arena.models.battles import Battle
 from arena.models.competitors import Competitor, Judge
+from arena.models.endpoints import Endpoint, GenerationJob, JudgeCall, JudgeTemplate, JudgingPolicy
 from arena.models.pairing import CompetitorStrength
 from arena.models.prompts import Completion, CompletionDistance, Prompt, content_hash
 from arena.models.users import User
@@ -26,8 +27,13 @@ __all__ = [
     "CompetitorStrength",
     "Completion",
     "CompletionDistance",
+    "Endpoint",
+    "GenerationJob",
     "IdempotencyRecord",
     "Judge",
+    "JudgeCall",
+    "JudgeTemplate",
+    "JudgingPolicy",
     "Outcome",
     "PairingPolicy",
     "Prompt",

@@ -34,6 +34,14 @@ class Competitor(models.Model):
     null_model_cleared = models.BooleanField(
         default=False, help_text="An operator looked and allowed it on the leaderboards anyway."
     )
+    endpoint = models.ForeignKey(
+        "arena.Endpoint",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="competitors",
+        help_text="Where its answers are generated; empty: its answers are uploaded.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -52,6 +60,21 @@ class Judge(models.Model):
     name = models.CharField(max_length=200, unique=True)
     description = models.TextField(blank=True)
     is_active = models.BooleanField(default=True)
+    endpoint = models.ForeignKey(
+        "arena.Endpoint",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="judges",
+        help_text="With a template: the platform runs this judge; empty: it votes via the API.",
+    )
+    template = models.ForeignKey(
+        "arena.JudgeTemplate",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="judges",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -37,7 +37,13 @@ from arena.services.upload_reading import (
 BATCH_CHARS = 4_000_000
 BATCH_ROWS = 1_000
 
-__all__ = ["InvalidUploadLine", "SubmissionReport", "UploadCaps", "submission_import"]
+__all__ = [
+    "InvalidUploadLine",
+    "SubmissionReport",
+    "UploadCaps",
+    "completions_store",
+    "submission_import",
+]
 
 
 @dataclass
@@ -78,12 +84,7 @@ def submission_import(
     fresh = {key: line for key, line in keys.items() if key not in existing}
     _daily_cap_check(Completion, user, len(fresh), caps.answers_per_day, "answers")
     for batch in _completion_batches(body, fresh, user):
-        created = Completion.objects.bulk_create(batch)
-        report.identity_leaks += completions_identity_scan(
-            completions=Completion.objects.filter(pk__in=[c.pk for c in created])
-        )
-        if arena.prompt_priority:  # otherwise the battle service computes them if ever needed
-            completion_distances_fill(prompt_ids={c.prompt_id for c in created})
+        report.identity_leaks += completions_store(arena=arena, completions=batch)
     report.created["completions"] = len(fresh)
     report.unchanged = len(keys) - len(fresh)
     arena_content_add(
@@ -91,6 +92,34 @@ def submission_import(
     )
     report.null_models = null_models_check(competitor_ids={k[1] for k in keys})
     return report
+
+
+def completions_store(
+    *, arena: Arena, completions: list[Completion], skip_existing: bool = False
+) -> int:
+    """Write new completions the one way every answer is stored (uploads, generated answers):
+    style features, the identity-leak scan, the answer distances where the arena uses them.
+    Returns how many reveal their competitor.
+
+    ``skip_existing``: an answer to a (prompt, competitor) that already has one is dropped, not
+    refused, so that a generation batch run twice (a worker killed after writing) adds nothing.
+    """
+    if not completions:
+        return 0
+    for completion in completions:
+        completion.compute_features()
+    created = Completion.objects.bulk_create(completions, ignore_conflicts=skip_existing)
+    if skip_existing:  # PostgreSQL returns no ids for ignored conflicts: find them by pair
+        stored = Completion.objects.filter(
+            prompt_id__in={c.prompt_id for c in completions},
+            competitor_id__in={c.competitor_id for c in completions},
+        )
+    else:
+        stored = Completion.objects.filter(pk__in=[c.pk for c in created])
+    leaks = completions_identity_scan(completions=stored)
+    if arena.prompt_priority:  # otherwise the battle service computes them if ever needed
+        completion_distances_fill(prompt_ids={c.prompt_id for c in completions})
+    return leaks
 
 
 def _locks(*labels: str) -> None:
@@ -158,7 +187,6 @@ def _completion_batches(
             output_tokens=record.get("output_tokens"),
             latency_ms=record.get("latency_ms"),
         )
-        completion.compute_features()
         batch.append(completion)
         chars += len(completion.text)
         if chars >= BATCH_CHARS or len(batch) >= BATCH_ROWS:
