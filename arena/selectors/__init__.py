@@ -5,6 +5,7 @@ One module a concern; everything is re-exported here, so callers import ``arena.
 
 from __future__ import annotations
 
+from arena.selectors.answers import AnswerSheet, answers_for_pairing, answers_version
 from arena.selectors.arenas import (
     api_key_get_active,
     arena_get_default,
@@ -96,6 +97,7 @@ __all__ = [
     "UNRATED_SD",
     "VOTE_ROW_FIELDS",
     "WINNER_NAMES",
+    "AnswerSheet",
     "FlaggingRow",
     "HistoryRow",
     "JudgeAgreement",
@@ -108,7 +110,9 @@ __all__ = [
     "TagRate",
     "VoteRow",
     "VoteScope",
+    "answers_for_pairing",
     "answers_side_by_side",
+    "answers_version",
     "api_key_get_active",
     "arena_competitor",
     "arena_get_default",
