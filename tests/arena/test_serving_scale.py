@@ -8,8 +8,10 @@ the database bumps on any change to answers, competitors or prompt sets.
 
 The property test drives random streams of writes (votes one by one and in bulk, deletions,
 flags set and cleared, competitors held back and released) and checks after each step that the
-maintained counts equal a recount done here in plain Python over every vote. Flags and held-back
-competitors do not change the counts: the pairing balances what was shown, as the recount did.
+maintained counts equal a recount done here in plain Python over every vote, and that each
+scope's watermark (remembered between the beat's checks) equals a full ``Max(id)``. Flags and
+held-back competitors do not change the counts: the pairing balances what was shown, as the
+recount did; they do change the watermarks of scopes that leave them out.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import Max
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
@@ -28,6 +31,7 @@ from hypothesis import strategies as st
 
 from arena import selectors
 from arena.models import Arena, Battle, Competitor, Completion, Outcome, Vote, VoterFlag
+from arena.selectors import VoteScope
 from arena.services.battles import battle_create
 from arena.services.votes import vote_record
 from arena.voters import Voter
@@ -76,6 +80,13 @@ def _battles(arena: Arena, competitors: list[Competitor], prompt: Any, rng: rand
         )
     return Battle.objects.bulk_create(made)
 
+
+#: Scopes whose watermark the stream checks: all votes, a board's exclusions, one category.
+SCOPES = (
+    VoteScope(),
+    VoteScope(without_held_back=True, exclude_identity_revealed=True, exclude_flagged_voters=True),
+    VoteScope(source="judge"),
+)
 
 OPERATIONS = st.lists(
     st.tuples(
@@ -152,6 +163,9 @@ def _stream_check(
             Competitor.objects.update(null_model_cleared=True)
         for each in two_arenas["arenas"]:
             assert selectors.pair_vote_counts(each) == recount(each)
+            for scope in SCOPES:
+                full = selectors.votes_in_scope(each, scope).aggregate(top=Max("id"))["top"]
+                assert selectors.scope_watermark(each, scope) == full, scope
 
 
 def test_counts_follow_the_vote_service(arena_setup: dict[str, Any]) -> None:
