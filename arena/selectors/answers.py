@@ -23,8 +23,9 @@ from numpy.typing import NDArray
 from arena.models import AnswersVersion, Arena, PromptSet
 from arena.selectors.battles import completions_for_pairing
 
-#: Sheets kept per process (an arena and its judges' filters each take one).
-CACHE_SIZE = 64
+#: Sheets kept per process (an arena and each of its judges' filters take one; a sheet of
+#: 400,000 answers holds about 60 MB, so few are kept).
+CACHE_SIZE = 16
 
 _cache: OrderedDict[tuple[object, ...], tuple[int, AnswerSheet]] = OrderedDict()
 _lock = threading.Lock()
