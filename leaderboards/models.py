@@ -126,6 +126,9 @@ class RatingRun(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     n_votes = models.PositiveIntegerField(null=True, blank=True)
     result = models.JSONField(null=True, blank=True)
+    # What the board page draws beside the ratings (predicted and observed win rates, battles
+    # per pair), computed by the job with the result so that a page view never reads the votes.
+    matrices = models.JSONField(null=True, blank=True, editable=False)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -13,13 +13,14 @@ from arena.models.arenas import (
 from arena.models.battles import Battle
 from arena.models.competitors import Competitor, Judge
 from arena.models.endpoints import Endpoint, GenerationJob, JudgeCall, JudgeTemplate, JudgingPolicy
-from arena.models.pairing import CompetitorStrength
+from arena.models.pairing import AnswersVersion, CompetitorStrength, PairVoteCount
 from arena.models.prompts import Completion, CompletionDistance, Prompt, content_hash
 from arena.models.users import User
 from arena.models.votes import Outcome, Vote, VoterFlag, VoteTag
 
 __all__ = [
     "DEFAULT_FEEDBACK_TAGS",
+    "AnswersVersion",
     "ApiKey",
     "Arena",
     "Battle",
@@ -35,6 +36,7 @@ __all__ = [
     "JudgeTemplate",
     "JudgingPolicy",
     "Outcome",
+    "PairVoteCount",
     "PairingPolicy",
     "Prompt",
     "PromptSet",

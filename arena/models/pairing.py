@@ -35,3 +35,43 @@ class CompetitorStrength(models.Model):
 
     def __str__(self) -> str:
         return f"{self.competitor_id} in {self.arena_id}: {self.score:+.3f} ± {self.variance:.3g}"
+
+
+class PairVoteCount(models.Model):
+    """How many votes an arena has on one unordered pair of competitors (low id, high id).
+
+    What the pairing reads at every battle served, kept by the database itself: triggers on the
+    vote table (see the migration ``pair_vote_counts_maintained``) add each inserted vote in
+    its own transaction and take each deleted one away, whatever wrote it (the vote service,
+    an import's COPY, an admin's delete). Every vote counts, as the full recount did: the
+    pairing balances what voters were shown, not what a board keeps.
+    """
+
+    arena = models.ForeignKey(Arena, on_delete=models.CASCADE, related_name="+")
+    competitor_low = models.ForeignKey(Competitor, on_delete=models.CASCADE, related_name="+")
+    competitor_high = models.ForeignKey(Competitor, on_delete=models.CASCADE, related_name="+")
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["arena", "competitor_low", "competitor_high"], name="pair_vote_count_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.competitor_low_id}-{self.competitor_high_id} in {self.arena_id}: {self.n}"
+
+
+class AnswersVersion(models.Model):
+    """One row whose number changes whenever who-answered-what may have changed for pairing.
+
+    Triggers on answers, competitors, prompt sets and their links to arenas bump it in the
+    writing transaction; serving keeps the pairing's view of the answers in memory per process
+    and rebuilds it only when this number moved (one primary-key read per request).
+    """
+
+    n = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"answers version {self.n}"

@@ -5,6 +5,7 @@ One module a concern; everything is re-exported here, so callers import ``arena.
 
 from __future__ import annotations
 
+from arena.selectors.answers import AnswerSheet, answers_for_pairing, answers_version
 from arena.selectors.arenas import (
     api_key_get_active,
     arena_get_default,
@@ -104,6 +105,7 @@ __all__ = [
     "UNRATED_SD",
     "VOTE_ROW_FIELDS",
     "WINNER_NAMES",
+    "AnswerSheet",
     "FlaggingRow",
     "HistoryRow",
     "JudgeAgreement",
@@ -116,8 +118,10 @@ __all__ = [
     "TagRate",
     "VoteRow",
     "VoteScope",
+    "answers_for_pairing",
     "answers_progress",
     "answers_side_by_side",
+    "answers_version",
     "api_key_get_active",
     "arena_competitor",
     "arena_get_default",

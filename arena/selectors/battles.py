@@ -23,6 +23,7 @@ from arena.models import (
     CompletionDistance,
     Judge,
     Outcome,
+    PairVoteCount,
     PromptSet,
     Vote,
 )
@@ -362,13 +363,13 @@ def competitor_ids_for_arena(arena: Arena, names: Collection[str]) -> list[int]:
 
 
 def pair_vote_counts(arena: Arena) -> dict[tuple[int, int], int]:
-    """Votes so far per unordered pair of competitors in the arena, keyed (smaller, larger)."""
-    counts: dict[tuple[int, int], int] = defaultdict(int)
-    rows = (
-        Vote.objects.filter(battle__arena=arena)
-        .values_list("battle__competitor_a_id", "battle__competitor_b_id")
-        .annotate(n=Count("id"))
+    """Votes so far per unordered pair of competitors in the arena, keyed (smaller, larger).
+
+    Every vote of the arena counts (flags and held-back competitors do not matter here). Read
+    from ``PairVoteCount``, which database triggers keep equal to a ``GROUP BY`` over the
+    votes in each vote's transaction: one indexed read of at most one row per pair, however
+    many votes there are."""
+    rows = PairVoteCount.objects.filter(arena=arena, n__gt=0).values_list(
+        "competitor_low_id", "competitor_high_id", "n"
     )
-    for a, b, n in rows:
-        counts[(min(a, b), max(a, b))] += n
-    return counts
+    return {(low, high): n for low, high, n in rows}

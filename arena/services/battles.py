@@ -50,7 +50,7 @@ def battles_serve(
     created = now or timezone.now()
     if restrict.copies:
         return _battle_copies_serve(arena, voter, count, created)
-    answered = selectors.completions_for_pairing(
+    answered = selectors.answers_for_pairing(
         arena,
         prompt_set=restrict.prompt_set,
         category=restrict.category,
@@ -62,7 +62,7 @@ def battles_serve(
     policy = restrict.policy or arena.pairing_policy
     history = _session_history(arena, voter, created)
     choices = pairs_draw(arena, policy, answered, rng, count - len(battles), history=history)
-    battles += [_battle_new(arena, voter, answered, choice, created) for choice in choices]
+    battles += [_battle_new(arena, voter, answered.answered, choice, created) for choice in choices]
     Battle.objects.bulk_create(battles)
     return selectors.battles_with_content([b.pk for b in battles])
 
@@ -181,13 +181,13 @@ def battle_create(
     access.voting_check(arena, voter)
     access.cap_check(arena, voter)
     rng = rng or _SYSTEM_RANDOM
-    answered = selectors.completions_for_pairing(arena)
+    answered = selectors.answers_for_pairing(arena)
     created = now or timezone.now()
     history = _session_history(arena, voter, created)
     draws = pairs_draw(arena, arena.pairing_policy, answered, rng, 1, history=history)
     if not draws:
         raise NoBattleAvailable
-    battle = _battle_new(arena, voter, answered, draws[0], created)
+    battle = _battle_new(arena, voter, answered.answered, draws[0], created)
     if arena.informed_share > 0 and rng.random() < arena.informed_share:
         ids = [battle.completion_a_id, battle.completion_b_id]
         if selectors.completions_have_costs([i for i in ids if i is not None]):

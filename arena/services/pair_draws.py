@@ -1,7 +1,8 @@
 """Drawing the next pairs and prompts: the arena's pairing policy at serving time.
 
 The pairs considered are those of active competitors that answered a common prompt (an
-eligibility matrix, built once per request). ``fewest-votes`` draws among the least-voted
+eligibility matrix kept with the cached sheet of :func:`arena.selectors.answers_for_pairing`;
+the votes per pair are maintained counts). ``fewest-votes`` draws among the least-voted
 pairs (the core's :func:`~ratings.core.pairing.policies.fewest_votes_of`); the adaptive
 policies are the core's (:data:`~ratings.core.pairing.policies.POLICY`) on the state the
 newest published Bradley–Terry run left (:func:`arena.selectors.pairing_state_for_arena`),
@@ -25,7 +26,7 @@ import numpy as np
 from arena import selectors
 from arena.exceptions import NoBattleAvailable
 from arena.models import Arena, PairingPolicy
-from arena.selectors import SessionHistory
+from arena.selectors import AnswerSheet, SessionHistory
 from arena.services.completion_distances import completion_distances_ensure
 from ratings.core.pairing.policies import POLICY, fewest_votes_of, pairs_of, session_balance
 from ratings.core.pairing.prompts import prompt_probabilities
@@ -41,17 +42,21 @@ class Draw(NamedTuple):
 
 
 class PairPool:
-    """The competitors that may be drawn and the pairs of them that share a prompt."""
+    """The competitors that may be drawn and the pairs of them that share a prompt.
 
-    def __init__(self, answered: dict[int, dict[int, int]]) -> None:
-        self.answered = answered
-        self.ids = sorted(answered)
-        prompts = sorted({p for answers in answered.values() for p in answers})
-        column = {p: k for k, p in enumerate(prompts)}
-        has = np.zeros((len(self.ids), len(prompts)), dtype=np.float32)
-        for row, competitor in enumerate(self.ids):
-            has[row, [column[p] for p in answered[competitor]]] = 1.0
-        shared = np.triu(has @ has.T > 0, k=1)
+    Built from a cached :class:`~arena.selectors.AnswerSheet` without reading the answers
+    again; ``excluded`` prompts (a session's) are left out of the shared prompts."""
+
+    def __init__(
+        self,
+        answers: AnswerSheet | dict[int, dict[int, int]],
+        excluded: frozenset[int] = frozenset(),
+    ) -> None:
+        self.sheet = answers if isinstance(answers, AnswerSheet) else AnswerSheet.of(answers)
+        self.answered = self.sheet.answered
+        self.ids = self.sheet.ids
+        self.excluded = excluded
+        shared = np.triu(self.sheet.shared_without(excluded) > 0, k=1)
         self.first, self.second = np.nonzero(shared)
 
     def __len__(self) -> int:
@@ -70,7 +75,8 @@ class PairPool:
         return matrix[self.first, self.second]
 
     def shared_prompts(self, first: int, second: int) -> list[int]:
-        return sorted(self.answered[first].keys() & self.answered[second].keys())
+        sets = self.sheet.prompt_sets
+        return sorted((sets[first] & sets[second]) - self.excluded)
 
 
 def _fewest(
@@ -136,13 +142,6 @@ class Session:
         self.appearances = dict(history.appearances)
         self.n_served = history.n_served
 
-    def unseen(self, answered: dict[int, dict[int, int]]) -> dict[int, dict[int, int]]:
-        """``answered`` without the prompts this session was shown."""
-        return {
-            competitor: {p: c for p, c in answers.items() if p not in self.prompt_ids}
-            for competitor, answers in answered.items()
-        }
-
     def allowed(self, pool: PairPool) -> np.ndarray:
         """The pool's pairs that keep every competitor within its share of the session."""
         counts = np.array([self.appearances.get(c, 0) for c in pool.ids], dtype=np.float64)
@@ -158,7 +157,7 @@ class Session:
 def pairs_draw(
     arena: Arena,
     policy: str,
-    answered: dict[int, dict[int, int]],
+    answered: AnswerSheet | dict[int, dict[int, int]],
     rng: random.Random,
     count: int,
     *,
@@ -175,7 +174,7 @@ def pairs_draw(
     session = None if history is None else Session(history)
     pool = PairPool(answered)
     if session is not None:
-        unseen = PairPool(session.unseen(answered))
+        unseen = PairPool(pool.sheet, frozenset(session.prompt_ids))
         if len(unseen):
             pool = unseen
     counts = selectors.pair_vote_counts(arena)
@@ -218,7 +217,7 @@ def next_pair_distribution(
 
     What the operator's pairing page shows; the same rules as :func:`pairs_draw`.
     """
-    pool = PairPool(selectors.completions_for_pairing(arena))
+    pool = PairPool(selectors.answers_for_pairing(arena))
     counts = selectors.pair_vote_counts(arena)
     weights = _policy_weights(arena, policy or arena.pairing_policy, pool, counts)
     if weights is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -46,8 +46,23 @@ def with_rank_deltas(snapshot: dict[str, Any], overall: dict[str, int]) -> dict[
 
 
 def board_matrices(run: RatingRun) -> Matrices:
-    """Predicted (from the ratings) and observed win rates, and battle counts, per pair."""
-    rows = run.result["competitors"] if run.result else []
+    """The matrices the run's job stored with it; computed here only for a run published
+    before they were stored (reading its votes, as every view once did)."""
+    if isinstance(run.matrices, dict):
+        return Matrices(**run.matrices)
+    return matrices_compute(run, run.result)
+
+
+def matrices_json(matrices: Matrices) -> dict[str, Any]:
+    """The matrices as the run stores them (JSON: lists of numbers, strings and nulls)."""
+    return asdict(matrices)
+
+
+def matrices_compute(run: RatingRun, result: dict[str, Any] | None) -> Matrices:
+    """Predicted (from the ratings) and observed win rates, and battle counts, per pair.
+
+    ``result`` is the run's report (the job passes it before storing it with the run)."""
+    rows = result["competitors"] if result else []
     names = [row["name"] for row in rows]
     group = [row.get("group", 0) for row in rows]  # no prediction between groups that never met
     comparisons = selectors.comparisons_for_leaderboard(run.leaderboard, run.watermark)
@@ -64,8 +79,8 @@ def board_matrices(run: RatingRun) -> Matrices:
             a, b = rank[int(i)], rank[int(j)]
             battles[a, b] = battles[b, a] = g
             points[a, b], points[b, a] = w, g - w
-    scale = float(run.result.get("params", {}).get("scale") or 400.0) if run.result else 400.0
-    base = float(run.result.get("params", {}).get("base") or 10.0) if run.result else 10.0
+    scale = float(result.get("params", {}).get("scale") or 400.0) if result else 400.0
+    base = float(result.get("params", {}).get("base") or 10.0) if result else 10.0
     equilibrium = any("mass" in row for row in rows)
     predicted = (
         predicted_win_rates(
@@ -79,7 +94,7 @@ def board_matrices(run: RatingRun) -> Matrices:
     )
     return Matrices(
         names=names,
-        predicted_ci=_predicted_intervals(run, names),
+        predicted_ci=_predicted_intervals(result, names),
         predicted=None
         if predicted is None
         else [
@@ -97,8 +112,10 @@ def board_matrices(run: RatingRun) -> Matrices:
     )
 
 
-def _predicted_intervals(run: RatingRun, names: list[str]) -> list[list[str | None]] | None:
-    found = (run.result or {}).get("win_probability_intervals")
+def _predicted_intervals(
+    result: dict[str, Any] | None, names: list[str]
+) -> list[list[str | None]] | None:
+    found = (result or {}).get("win_probability_intervals")
     if not found or set(found["names"]) != set(names):
         return None
     at = {name: k for k, name in enumerate(found["names"])}

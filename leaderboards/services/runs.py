@@ -21,6 +21,7 @@ from arena import selectors as arena_selectors
 from arena.models import Arena
 from leaderboards import publish, selectors
 from leaderboards.models import Leaderboard, RatingRun
+from leaderboards.reports.board_page import matrices_compute, matrices_json
 from leaderboards.services.categories import leaderboards_ensure_categories
 from leaderboards.services.pairing_state import pairing_state_publish, pairing_strengths_of
 from ratings import engine
@@ -308,6 +309,8 @@ def _run_finish(run: RatingRun, task_id: str, started: float) -> str:
     try:
         with _Heartbeat(run_id, task_id):
             output = run_compute(run)
+            # Stored with the run so that the board page never reads the votes (#21).
+            matrices = matrices_json(matrices_compute(run, output.report))
     except (RatingError, ValueError) as error:  # OptionsError is a ValueError
         RatingRun.objects.filter(pk=run_id, task_id=task_id).update(
             status="failed", error=str(error)[:2000], finished_at=timezone.now()
@@ -320,6 +323,7 @@ def _run_finish(run: RatingRun, task_id: str, started: float) -> str:
         done = RatingRun.objects.filter(pk=run_id, status="running", task_id=task_id).update(
             status="done",
             result=result,
+            matrices=matrices,
             n_votes=result["n_votes"],
             finished_at=timezone.now(),
             duration_seconds=time.perf_counter() - started,
