@@ -13,6 +13,17 @@ from arena.models import Arena, User
 register = template.Library()
 
 
+@register.simple_tag(takes_context=True)
+def menu_arena(context: template.Context) -> Arena | None:
+    """The arena the menu points into: the page's own, else the default one, else None.
+
+    None on pages rendered without a request (the 500 and 503 pages): the menu then uses the
+    default arena's addresses, which need no database.
+    """
+    arena = context.get("arena") or context.get("nav_default")
+    return arena if isinstance(arena, Arena) else None
+
+
 @register.simple_tag
 def vote_href(arena: Arena | None, user: User | AnonymousUser | None) -> str:
     """The menu's "Vote" link for this user: the vote page, sign-in first, or "" (no tab).
