@@ -33,10 +33,11 @@ def vote_offer(arena: Arena, user: User | AnonymousUser | None) -> str:
     here, so the tab leads to the sign-in page first; ``""``: they may look but never vote (a
     group-only arena, even for a superuser outside its groups), so no tab is shown.
     """
-    signed_in = user is not None and user.is_authenticated
     if arena.voting_rule == Arena.VotingRule.GROUPS:
-        member = signed_in and arena.voter_groups.filter(members=user).exists()
-        return "vote" if member else ("" if signed_in else "sign-in")
+        if isinstance(user, User):
+            return "vote" if arena.voter_groups.filter(members=user).exists() else ""
+        return "sign-in"
+    signed_in = user is not None and user.is_authenticated
     if arena.voting_rule == Arena.VotingRule.SIGNED_IN and not signed_in:
         return "sign-in"
     return "vote"

@@ -3,9 +3,9 @@ from __future__ import annotations
 from django.urls import path
 
 from leaderboards import views
-from leaderboards.competitor_page import competitor_page
 from leaderboards.api import boards as api
 from leaderboards.api import tournaments as tournament_api
+from leaderboards.competitor_page import competitor_page
 
 urlpatterns = [
     path("me/board/", views.personal_board_page, name="personal-board"),

@@ -12,7 +12,9 @@ class Competitor(models.Model):
     organisation = models.CharField(max_length=200, blank=True)
     description = models.TextField(blank=True)
     licence = models.CharField(
-        max_length=100, blank=True, help_text="The weights' licence, e.g. Apache-2.0 or proprietary."
+        max_length=100,
+        blank=True,
+        help_text="The weights' licence, e.g. Apache-2.0 or proprietary.",
     )
     url = models.URLField(
         "link", max_length=500, blank=True, help_text="Where to read about it (a model card)."

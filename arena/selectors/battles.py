@@ -8,10 +8,9 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.db.models import Count, Q
-
-from django.contrib.auth.models import AnonymousUser
 
 from arena.access import can_view
 from arena.exceptions import BattleNotFound, InvalidRequest
@@ -83,8 +82,10 @@ def battle_served_to(battle: Battle, voter: Voter) -> bool:
     """Whether this browser (or account) is the one the battle was served to."""
     if voter.user is not None:
         return battle.user_id == voter.user.pk
-    return battle.user_id is None and bool(voter.session_key) and (
-        battle.session_key == voter.session_key
+    return (
+        battle.user_id is None
+        and bool(voter.session_key)
+        and (battle.session_key == voter.session_key)
     )
 
 

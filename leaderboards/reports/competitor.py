@@ -37,7 +37,7 @@ class HistoryPoint:
 class CompetitorReport:
     competitor: Competitor
     standings: list[Standing]
-    #: Its rating in each published run of the overall board's first method, oldest first.
+    #: Its rating in each published run of the overall board (Bradley–Terry when it has it).
     history: list[HistoryPoint]
     history_of: str  # "All votes · Bradley–Terry", say
     head_to_heads: list[arena_selectors.HeadToHead]
@@ -45,7 +45,7 @@ class CompetitorReport:
     @property
     def sparkline(self) -> str:
         """SVG polyline points (a 300x60 box) of the history, or "" under two points."""
-        if len(self.history) < 2:
+        if len(self.history) < 2:  # noqa: PLR2004 - a line needs two points
             return ""
         values = [p.rating for p in self.history]
         low, high = min(values), max(values)
@@ -86,7 +86,7 @@ def competitor_report(arena: Arena, name: str) -> CompetitorReport:
     history_of = ""
     overall = next((b for b in boards if b.slug == "all"), boards[0] if boards else None)
     if overall is not None and overall.methods:
-        method = overall.methods[0]
+        method = "bt" if "bt" in overall.methods else overall.methods[0]
         series = rating_history(overall, method)
         ratings = series["series"].get(competitor.name, [])
         history = [

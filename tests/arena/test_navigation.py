@@ -195,7 +195,8 @@ def test_the_permalink_opens_the_result_for_anyone_without_the_voters_controls(
     assert f'data-testid="name-a">{battle.competitor_a.name}<' in body
     assert f'data-testid="name-b">{battle.competitor_b.name}<' in body
     assert "Answer" in body  # both answers' texts
-    assert 'id="verdict"' in body and "A is better" in body
+    assert 'id="verdict"' in body
+    assert "A is better" in body
     assert 'id="feedback-form"' not in body
     assert db_state() == before
     # The link is not the battle's number: it holds 128 random bits.
@@ -255,7 +256,9 @@ def test_compare_without_parameters_shows_a_picker(arena_setup):
 
 def test_compare_picker_goes_to_the_comparison(arena_setup):
     a, b = arena_setup["competitors"][:2]
-    response = Client().get(reverse("arena-compare-pick", args=["main"]), {"a": a.name, "b": b.name})
+    response = Client().get(
+        reverse("arena-compare-pick", args=["main"]), {"a": a.name, "b": b.name}
+    )
     assert response.status_code == 302
     assert response["Location"] == reverse("arena-compare", args=["main", a.name, b.name])
 

@@ -71,7 +71,8 @@ def test_reveal_on_a_phone_survives_reload_highlights_the_choice_and_keeps_next_
         assert _fits(page)
         page.screenshot(path=str(SCREENSHOTS / "revealed-phone.png"))
         response = page.reload()
-        assert response is not None and response.status == 200
+        assert response is not None
+        assert response.status == 200
         assert page.inner_text("[data-testid=name-b]") == battle.competitor_b.name
         assert page.get_attribute("#answer-b", "class") == "answer chosen"
         share = page.get_attribute("#share-link", "href")
@@ -81,7 +82,8 @@ def test_reveal_on_a_phone_survives_reload_highlights_the_choice_and_keeps_next_
 
     with browser_page(**DESKTOP) as stranger:  # a new browser: no session, no account
         response = stranger.goto(share)
-        assert response is not None and response.status == 200
+        assert response is not None
+        assert response.status == 200
         assert stranger.inner_text("[data-testid=name-a]") == battle.competitor_a.name
         assert stranger.inner_text("#verdict") == "B is better"
         assert stranger.locator("#feedback-form").count() == 0
@@ -121,7 +123,8 @@ def test_pages_fit_and_follow_the_theme_toggle(arena_setup, live_server, size):
         for theme in ("light", "dark"):
             for label, path in pages.items():
                 response = page.goto(live_server.url + path)
-                assert response is not None and response.status == 200, path
+                assert response is not None
+                assert response.status == 200, path
                 assert _fits(page), (label, theme)
                 page.screenshot(path=str(SCREENSHOTS / f"{label}-{size}-{theme}.png"))
             if theme == "light":
@@ -134,9 +137,7 @@ def test_pages_fit_and_follow_the_theme_toggle(arena_setup, live_server, size):
         assert _background(page) == light
 
 
-def test_the_system_dark_preference_is_followed_until_the_visitor_chooses(
-    arena_setup, live_server
-):
+def test_the_system_dark_preference_is_followed_until_the_visitor_chooses(arena_setup, live_server):
     with browser_page(color_scheme="dark", **DESKTOP) as page:
         page.goto(live_server.url + "/a/main/stats/")
         dark = _background(page)

@@ -53,7 +53,8 @@ def test_model_page_shows_facts_ratings_and_head_to_heads(arena_setup, cast_vote
     response = Client().get(url)
     assert response.status_code == 200
     body = response.content.decode()
-    assert "Example Labs" in body and "Apache-2.0" in body
+    assert "Example Labs" in body
+    assert "Apache-2.0" in body
     assert 'href="https://example.org/model-0"' in body
     # Its rating on the arena's overall board, as the latest run published it.
     run = RatingRun.objects.get(leaderboard__slug="all", method="bt")
@@ -69,10 +70,9 @@ def test_model_page_shows_facts_ratings_and_head_to_heads(arena_setup, cast_vote
         re.S,
     )
     assert rows
+    keys = ("wins", "losses", "ties", "both_bad")
     shown = {
-        name: Counter(
-            {k: int(v) for k, v in zip(("wins", "losses", "ties", "both_bad"), counts) if int(v)}
-        )
+        name: Counter({k: int(v) for k, v in zip(keys, counts, strict=True) if int(v)})
         for name, *counts in rows
     }
     assert shown == expected
@@ -98,9 +98,7 @@ def test_model_page_names_with_a_slash_resolve(arena_setup, make_arena):
 
 
 def test_a_private_arenas_model_page_stays_private(arena_setup, make_arena):
-    hidden = make_arena(
-        "hush", competitors=arena_setup["competitors"], visibility="private"
-    )
+    hidden = make_arena("hush", competitors=arena_setup["competitors"], visibility="private")
     url = reverse("arena-competitor", args=[hidden.slug, arena_setup["competitors"][0].name])
     assert Client().get(url).status_code == 404
 
