@@ -51,6 +51,14 @@ def _visible_unscrolled(page, selector: str) -> bool:
     )
 
 
+def _axe():
+    try:
+        from axe_playwright_python.sync_playwright import Axe
+    except ImportError:
+        pytest.skip("axe-playwright-python is not installed (the dev extra)")
+    return Axe()
+
+
 def _background(page) -> str:
     return page.evaluate("getComputedStyle(document.body).backgroundColor")
 
@@ -102,7 +110,10 @@ def _votes_and_boards(arena_setup, n: int = 40) -> None:
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
 def test_pages_fit_and_follow_the_theme_toggle(arena_setup, live_server, size):
-    """Every page changed for #19, light and dark: no sideways scroll; the toggle is remembered."""
+    """Every page changed for #19, light and dark: no sideways scroll, no serious accessibility
+    violation (axe-core; the board itself belongs to the board work), the toggle remembered."""
+    axe = _axe()
+    serious: dict[str, list[str]] = {}
     _votes_and_boards(arena_setup)
     name = arena_setup["competitors"][0].name
     pages = {
@@ -126,10 +137,20 @@ def test_pages_fit_and_follow_the_theme_toggle(arena_setup, live_server, size):
                 assert response is not None
                 assert response.status == 200, path
                 assert _fits(page), (label, theme)
+                if label != "board":
+                    found = [
+                        f"{v['id']} ({v['impact']}): {v['help']} at "
+                        + ", ".join(str(n["target"]) for n in v["nodes"][:3])
+                        for v in axe.run(page).response["violations"]
+                        if v["impact"] in ("serious", "critical")
+                    ]
+                    if found:
+                        serious[f"{label} {theme}"] = found
                 page.screenshot(path=str(SCREENSHOTS / f"{label}-{size}-{theme}.png"))
             if theme == "light":
                 page.click("#theme-toggle")
                 assert page.get_attribute("#theme-toggle", "aria-pressed") == "true"
+        assert serious == {}
         dark = _background(page)  # after a reload on each page: remembered
         assert dark != light
         page.click("#theme-toggle")
