@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from arena.models import Battle, Outcome, Vote
+from arena.models import Battle, Completion, Outcome, Vote
 from arena.services.battles import battle_create
 from arena.services.votes import vote_record
 from arena.voters import Voter
@@ -67,6 +67,10 @@ def test_reveal_on_a_phone_survives_reload_highlights_the_choice_and_keeps_next_
     arena_setup, live_server
 ):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    # Answers several screens long: the bar must stay on the first screen, not follow them.
+    for completion in Completion.objects.all():
+        completion.text = f"{completion.text}\n\n" + "A long paragraph of the answer. " * 150
+        completion.save()
     with browser_page(**PHONE) as page:
         page.goto(live_server.url + "/")
         battle = _shown_battle(page)
@@ -77,6 +81,7 @@ def test_reveal_on_a_phone_survives_reload_highlights_the_choice_and_keeps_next_
         assert page.get_attribute("#answer-b", "class") == "answer chosen"
         assert page.get_attribute("#answer-a", "class") == "answer"
         assert _fits(page)
+        assert page.evaluate("document.documentElement.scrollHeight") > 2 * 844
         page.screenshot(path=str(SCREENSHOTS / "revealed-phone.png"))
         response = page.reload()
         assert response is not None
