@@ -26,6 +26,23 @@ def can_view(arena: Arena, user: User | AnonymousUser | None) -> bool:
     return bool(user.is_staff) or arena.voter_groups.filter(members=user).exists()
 
 
+def vote_offer(arena: Arena, user: User | AnonymousUser | None) -> str:
+    """What the menu's "Vote" tab can offer this user in a visible arena, before any cap.
+
+    ``"vote"``: the arena page serves them a battle; ``"sign-in"``: only signed-in voters vote
+    here, so the tab leads to the sign-in page first; ``""``: they may look but never vote (a
+    group-only arena, even for a superuser outside its groups), so no tab is shown.
+    """
+    if arena.voting_rule == Arena.VotingRule.GROUPS:
+        if isinstance(user, User):
+            return "vote" if arena.voter_groups.filter(members=user).exists() else ""
+        return "sign-in"
+    signed_in = user is not None and user.is_authenticated
+    if arena.voting_rule == Arena.VotingRule.SIGNED_IN and not signed_in:
+        return "sign-in"
+    return "vote"
+
+
 def is_group_member(arena: Arena, voter: Voter) -> bool:
     return voter.user is not None and arena.voter_groups.filter(members=voter.user).exists()
 

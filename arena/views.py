@@ -9,9 +9,16 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -49,6 +56,12 @@ def _battle_context(battle: Battle) -> dict[str, object]:
     }
 
 
+class _SeeOther(HttpResponseRedirect):
+    """303: after a POST, the browser GETs the target (and a reload repeats only that GET)."""
+
+    status_code = 303
+
+
 def _refused(request: HttpRequest, error: ArenaError) -> HttpResponse:
     return render(request, "arena/refused.html", {"error": error}, status=error.status)
 
@@ -70,17 +83,53 @@ def arena_page(request: HttpRequest, slug: str | None = None) -> HttpResponse:
 @require_POST
 @page_limited("vote")
 def battle_vote(request: HttpRequest, public_id: str) -> HttpResponse:
-    """Record this browser's vote on a battle served to it, then reveal the names."""
+    """Record this browser's vote on a battle served to it, then send it to the result page.
+
+    Post/redirect/get: the result is a page of its own (303), so reloading it shows the
+    recorded result again instead of posting the vote a second time (which answers 409).
+    """
     try:
         voter = _voter(request, create_session=False)
         outcome = vote_services.outcome_parse(request.POST.get("outcome", ""))
-        vote = vote_services.vote_record(public_id=public_id, voter=voter, outcome=outcome)
+        vote_services.vote_record(public_id=public_id, voter=voter, outcome=outcome)
     except ArenaError as error:
         return _refused(request, error)
-    # The vote's battle holds only what voting needed; the page needs its answers and names.
-    battle = selectors.battle_get_for_voter(public_id=public_id, voter=voter)
-    context = _battle_context(battle) | {"vote": vote, "chosen": Outcome(vote.outcome).label}
+    return _SeeOther(reverse("battle-result", args=[public_id]))
+
+
+@require_GET
+@page_limited("board")
+def battle_result(request: HttpRequest, public_id: str) -> HttpResponse:
+    """A voted battle's result: the names, the verdict, the chosen side; also its permalink.
+
+    The browser it was served to gets the feedback form and "Next battle"; anyone else who may
+    see the arena gets the same result read-only. An unvoted battle has no result page (404).
+    """
+    try:
+        battle = selectors.battle_result_get(public_id=public_id, user=request.user)
+    except ArenaError as error:
+        return _refused(request, error)
+    own = _voter_or_none(request)
+    vote = battle.vote
+    outcome = Outcome(vote.outcome)
+    context = _battle_context(battle) | {
+        "vote": vote,
+        "chosen": outcome.label,
+        "chosen_side": {Outcome.A: "a", Outcome.B: "b"}.get(outcome, ""),
+        "outcome": outcome.name,
+        "is_voter": own is not None and selectors.battle_served_to(battle, own),
+        "share_url": request.build_absolute_uri(reverse("battle-result", args=[public_id])),
+    }
     return render(request, "arena/revealed.html", context)
+
+
+def _voter_or_none(request: HttpRequest) -> Voter | None:
+    """This browser as a voter, without starting a session for a visitor who has none."""
+    if request.user.is_authenticated:
+        return Voter(user=request.user)
+    if request.session.session_key:
+        return Voter(session_key=request.session.session_key)
+    return None
 
 
 @require_POST
@@ -102,8 +151,8 @@ def battle_feedback(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @require_GET
 @page_limited("board")
-def leaderboard(request: HttpRequest, slug: str | None = None) -> HttpResponse:
-    """Vote counts, raw win rates and feedback tag rates; rated boards live in ratings."""
+def statistics(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    """Vote counts, raw win rates and feedback tag rates; the rated boards are the leaderboard."""
     try:
         arena = selectors.arena_get_for_viewer(slug=slug, user=request.user)
     except ArenaError as error:
@@ -116,7 +165,14 @@ def leaderboard(request: HttpRequest, slug: str | None = None) -> HttpResponse:
         "tag_leaders": selectors.tag_leaders(rates),
         "judges": selectors.judge_agreement(arena),
     }
-    return render(request, "arena/leaderboard.html", context)
+    return render(request, "arena/statistics.html", context)
+
+
+@require_GET
+def statistics_moved(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    """The statistics' old address (``leaderboard/``), kept working: a permanent redirect."""
+    target = reverse("statistics") if slug is None else reverse("arena-statistics", args=[slug])
+    return HttpResponsePermanentRedirect(target)
 
 
 def export_response(arena: Arena) -> StreamingHttpResponse:

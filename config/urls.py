@@ -14,10 +14,13 @@ from config import ops
 
 urlpatterns = [
     path("", views.arena_page, name="arena"),
-    path("leaderboard/", views.leaderboard, name="leaderboard"),
+    path("stats/", views.statistics, name="statistics"),
+    path("leaderboard/", views.statistics_moved, name="leaderboard"),
     path("a/<slug:slug>/", views.arena_page, name="arena-page"),
-    path("a/<slug:slug>/leaderboard/", views.leaderboard, name="arena-leaderboard"),
+    path("a/<slug:slug>/stats/", views.statistics, name="arena-statistics"),
+    path("a/<slug:slug>/leaderboard/", views.statistics_moved, name="arena-leaderboard"),
     path("a/<slug:slug>/export.jsonl", views.vote_export, name="arena-export"),
+    path("battles/<str:public_id>/", views.battle_result, name="battle-result"),
     path("battles/<str:public_id>/vote/", views.battle_vote, name="battle-vote"),
     path("battles/<str:public_id>/feedback/", views.battle_feedback, name="battle-feedback"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

@@ -5,6 +5,7 @@ from django.urls import path
 from leaderboards import views
 from leaderboards.api import boards as api
 from leaderboards.api import tournaments as tournament_api
+from leaderboards.competitor_page import competitor_page
 
 urlpatterns = [
     path("me/board/", views.personal_board_page, name="personal-board"),
@@ -16,7 +17,9 @@ urlpatterns = [
     path("a/<slug:slug>/judges/", views.judges_page, name="arena-judges"),
     path("a/<slug:slug>/pairing/", views.pairing_page, name="arena-pairing"),
     path("compare/<str:a>/<str:b>/", views.compare_page, name="compare"),
+    path("compare/", views.compare_pick, name="compare-pick"),
     path("a/<slug:slug>/compare/", views.compare_pick, name="arena-compare-pick"),
+    path("a/<slug:slug>/models/<path:name>/", competitor_page, name="arena-competitor"),
     path("a/<slug:slug>/compare/<str:a>/<str:b>/", views.compare_page, name="arena-compare"),
     path(
         "api/v1/arenas/<slug:slug>/compare/<str:a>/<str:b>/",

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch
 from django.views.decorators.http import require_GET
 
 from arena import selectors as arena_selectors
@@ -148,13 +149,29 @@ def compare_page(request: HttpRequest, a: str, b: str, slug: str | None = None) 
 
 @require_GET
 def compare_pick(request: HttpRequest, slug: str | None = None) -> HttpResponse:
-    """The board's "compare" form: ``?a=X&b=Y`` to the comparator's own address."""
+    """Pick two competitors to compare; ``?a=X&b=Y`` goes to the comparator's own address.
+
+    Without parameters it is the picker form (200); half a pair, or the same name twice, gets
+    the form again with what is missing (400).
+    """
     try:
         arena = arena_selectors.arena_get_for_viewer(slug=slug, user=request.user)
     except ArenaError as error:
         return render(request, "arena/refused.html", {"error": error}, status=error.status)
-    a, b = request.GET.get("a", ""), request.GET.get("b", "")
-    if not a or not b:
-        unpicked = ArenaError("Pick two competitors to compare.")
-        return render(request, "arena/refused.html", {"error": unpicked}, status=400)
-    return redirect("arena-compare", slug=arena.slug, a=a, b=b)
+    a, b = request.GET.get("a", "")[:200], request.GET.get("b", "")[:200]
+    problem = ""
+    if a and b and a.casefold() != b.casefold():
+        try:
+            return redirect("arena-compare", slug=arena.slug, a=a, b=b)
+        except NoReverseMatch:
+            problem = "A name with a slash cannot be compared here yet; pick another pair."
+    elif a or b or "a" in request.GET or "b" in request.GET:
+        problem = "Pick two different competitors to compare."
+    context = {
+        "arena": arena,
+        "names": arena_selectors.competitor_names_for_arena(arena),
+        "a": a,
+        "b": b,
+        "problem": problem,
+    }
+    return render(request, "arena/compare_pick.html", context, status=400 if problem else 200)

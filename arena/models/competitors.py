@@ -11,6 +11,14 @@ class Competitor(models.Model):
     name = models.CharField(max_length=200)
     organisation = models.CharField(max_length=200, blank=True)
     description = models.TextField(blank=True)
+    licence = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The weights' licence, e.g. Apache-2.0 or proprietary.",
+    )
+    url = models.URLField(
+        "link", max_length=500, blank=True, help_text="Where to read about it (a model card)."
+    )
     is_active = models.BooleanField(default=True, help_text="Only active competitors are paired.")
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

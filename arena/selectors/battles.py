@@ -8,9 +8,11 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.db.models import Count, Q
 
+from arena.access import can_view
 from arena.exceptions import (
     BattleNotFound,
     CompetitorNotFound,
@@ -25,6 +27,7 @@ from arena.models import (
     Outcome,
     PairVoteCount,
     PromptSet,
+    User,
     Vote,
 )
 from arena.voters import Voter
@@ -50,6 +53,45 @@ def battle_get_for_voter(*, public_id: str, voter: Voter) -> Battle:
     if battle is None:
         raise BattleNotFound
     return battle
+
+
+def battle_result_get(*, public_id: str, user: User | AnonymousUser | None) -> Battle:
+    """A crowd battle that has its vote, with the vote, for its result page; else BattleNotFound.
+
+    The result page is the battle's permalink: anyone who may see the arena may open it, but only
+    once the vote is in (an unvoted battle, a judge's or an imported one, and one of a private
+    arena this user may not see all get the answer a made-up id gets).
+    """
+    battle = next(
+        iter(
+            Battle.objects.select_related(
+                "arena",
+                "prompt",
+                "competitor_a",
+                "competitor_b",
+                "completion_a",
+                "completion_b",
+                "vote",
+            )
+            .filter(public_id=public_id, origin=Battle.Origin.CROWD, vote__isnull=False)
+            .order_by()[:1]
+        ),
+        None,
+    )
+    if battle is None or not can_view(battle.arena, user):
+        raise BattleNotFound
+    return battle
+
+
+def battle_served_to(battle: Battle, voter: Voter) -> bool:
+    """Whether this browser (or account) is the one the battle was served to."""
+    if voter.user is not None:
+        return battle.user_id == voter.user.pk
+    return (
+        battle.user_id is None
+        and bool(voter.session_key)
+        and (battle.session_key == voter.session_key)
+    )
 
 
 @dataclass(frozen=True, slots=True)

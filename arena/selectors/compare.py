@@ -9,7 +9,7 @@ from django.db.models import Count, Max, Q
 from django.db.models.functions import Substr
 
 from arena.exceptions import CompetitorNotFound
-from arena.models import Arena, Competitor, Completion, Vote
+from arena.models import Arena, Competitor, Completion, Outcome, Vote
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,3 +176,63 @@ def pair_watermark(arena: Arena, x: Competitor, y: Competitor) -> tuple[int, int
     top_vote = votes.aggregate(top=Max("id"))["top"] or 0
     top_answer = Completion.objects.filter(competitor__in=[x, y]).aggregate(top=Max("id"))["top"]
     return int(top_vote), int(top_answer or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class HeadToHead:
+    """A competitor's record against one opponent in an arena, from its own side."""
+
+    opponent: str
+    wins: int
+    losses: int
+    ties: int
+    both_bad: int
+
+    @property
+    def votes(self) -> int:
+        return self.wins + self.losses + self.ties + self.both_bad
+
+    @property
+    def win_rate_percent(self) -> int | None:
+        """Points per vote (a tie or "both bad" counts half), as the statistics page counts."""
+        if not self.votes:
+            return None
+        return round(100 * (self.wins + 0.5 * (self.ties + self.both_bad)) / self.votes)
+
+
+def head_to_heads(arena: Arena, competitor: Competitor) -> list[HeadToHead]:
+    """Every opponent the competitor met in the arena's votes, most-met first (one query).
+
+    Counted in SQL by (side, opponent, outcome): the competitor's win is A when it was shown as
+    A and B when shown as B.
+    """
+    votes = Vote.objects.filter(battle__arena=arena)
+    as_a = (
+        votes.filter(battle__competitor_a=competitor)
+        .values("battle__competitor_b__name")
+        .annotate(
+            wins=Count("id", filter=Q(outcome=Outcome.A)),
+            losses=Count("id", filter=Q(outcome=Outcome.B)),
+            ties=Count("id", filter=Q(outcome=Outcome.TIE)),
+            both_bad=Count("id", filter=Q(outcome=Outcome.BOTH_BAD)),
+        )
+        .values_list("battle__competitor_b__name", "wins", "losses", "ties", "both_bad")
+    )
+    as_b = (
+        votes.filter(battle__competitor_b=competitor)
+        .values("battle__competitor_a__name")
+        .annotate(
+            wins=Count("id", filter=Q(outcome=Outcome.B)),
+            losses=Count("id", filter=Q(outcome=Outcome.A)),
+            ties=Count("id", filter=Q(outcome=Outcome.TIE)),
+            both_bad=Count("id", filter=Q(outcome=Outcome.BOTH_BAD)),
+        )
+        .values_list("battle__competitor_a__name", "wins", "losses", "ties", "both_bad")
+    )
+    totals: dict[str, list[int]] = {}
+    for name, *counts in as_a.union(as_b, all=True):
+        row = totals.setdefault(name, [0, 0, 0, 0])
+        for i, n in enumerate(counts):
+            row[i] += n
+    rows = [HeadToHead(name, *counts) for name, counts in totals.items()]
+    return sorted(rows, key=lambda r: (-r.votes, r.opponent))

@@ -17,6 +17,17 @@
       }, 0);
     });
   }
+  // "Share": copy the result's permalink (the link itself still works without a clipboard).
+  document.querySelectorAll("[data-copy]").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      if (!navigator.clipboard || !window.isSecureContext) { return; }
+      event.preventDefault();
+      var status = document.getElementById("copy-status");
+      navigator.clipboard.writeText(link.dataset.copy).then(function () {
+        if (status) { status.textContent = "Link copied: anyone with it can see this result."; }
+      }, function () { window.location.href = link.href; });
+    });
+  });
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey) { return; }
     var tag = (event.target && event.target.tagName) || "";

@@ -114,6 +114,9 @@
       }
       var dl = el("dl", { "class": "more" });
       details.forEach(function (d) { dl.appendChild(el("dt", { text: d[0] })); dl.appendChild(el("dd", { text: d[1] })); });
+      dl.appendChild(el("dt", { text: "Model" }));
+      dl.appendChild(el("dd", {}, [el("a", { href: "/a/" + config.arena + "/models/" + encodeURIComponent(row.name) + "/",
+                                             text: "model page" })]));
       var open = document.querySelector('#ratings-table tr[data-competitor="' + CSS.escape(row.name) + '"] details[open]');
       var det = el("details", open ? { open: "" } : {}, [summary, dl]);
       tr.appendChild(rank);

@@ -38,7 +38,10 @@ def _serve(client: Client, slug: str | None = None) -> Battle:
 
 
 def _vote(client: Client, battle: Battle, outcome: str = "A"):
-    return client.post(reverse("battle-vote", args=[battle.public_id]), {"outcome": outcome})
+    # A recorded vote answers 303 to its result page; following it shows the names.
+    return client.post(
+        reverse("battle-vote", args=[battle.public_id]), {"outcome": outcome}, follow=True
+    )
 
 
 def _export(client: Client, slug: str) -> list[dict]:
@@ -62,7 +65,7 @@ def test_votes_in_one_arena_never_reach_the_others_boards_or_exports(two_arenas)
     assert {row["arena"] for row in main_rows} == {"main"}
     main_board = client.get(reverse("api-arena", args=["main"])).json()["board"]
     assert sum(row["votes"] for row in main_board) == 8
-    page = client.get(reverse("arena-leaderboard", args=["code"])).content.decode()
+    page = client.get(reverse("arena-statistics", args=["code"])).content.decode()
     assert re.findall(r"<td>(\d+)</td><td>\d+</td><td>\d+</td>", page) == ["0", "0", "0"]
 
 
@@ -98,7 +101,7 @@ def private_arena(two_arenas, make_arena, experts) -> Arena:
     "url",
     [
         "/a/secret/",
-        "/a/secret/leaderboard/",
+        "/a/secret/stats/",
         "/a/secret/export.jsonl",
         "/api/v1/arenas/secret/",
         "/api/v1/arenas/secret/export/",
@@ -253,7 +256,7 @@ def test_feedback_reason_and_tags_reach_the_board_and_the_export(two_arenas):
         ["correct", "helpful"],
         ["incorrect"],
     )
-    page = client.get(reverse("leaderboard")).content.decode()
+    page = client.get(reverse("statistics")).content.decode()
     a_row = re.search(rf'data-competitor="{battle.competitor_a.name}".*?</tr>', page, re.S)[0]
     assert 'data-tag="correct" data-tagged="1"' in a_row
     assert 'data-tag="incorrect" data-tagged="0"' in a_row

@@ -39,7 +39,7 @@ def _serve_and_vote(client: Client) -> str:
     page = client.get(reverse("arena")).content.decode()
     public_id = re.search(r'action="/battles/([^/]+)/vote/"', page)[1]
     assert (
-        client.post(reverse("battle-vote", args=[public_id]), {"outcome": "A"}).status_code == 200
+        client.post(reverse("battle-vote", args=[public_id]), {"outcome": "A"}).status_code == 303
     )
     return public_id
 

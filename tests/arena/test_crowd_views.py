@@ -24,7 +24,8 @@ def _serve(client: Client) -> Battle:
 
 
 def _vote(client: Client, public_id: str, outcome: str = "A"):
-    return client.post(reverse("battle-vote", args=[public_id]), {"outcome": outcome})
+    # A recorded vote answers 303 to its result page; following it shows the names.
+    return client.post(reverse("battle-vote", args=[public_id]), {"outcome": outcome}, follow=True)
 
 
 def test_names_are_hidden_until_the_vote_then_revealed(arena_setup, crowd_client):
@@ -47,7 +48,7 @@ def test_names_are_hidden_until_the_vote_then_revealed(arena_setup, crowd_client
 def test_vote_on_someone_elses_battle_is_refused(arena_setup):
     owner, intruder = Client(), Client()
     battle = _serve(owner)
-    intruder.get(reverse("leaderboard"))
+    intruder.get(reverse("statistics"))
     _serve(intruder)  # the intruder has a session of its own
     before = db_state()
     response = _vote(intruder, battle.public_id)
@@ -147,9 +148,9 @@ def test_leaderboard_counts_votes_and_win_rates(arena_setup, crowd_client):
         points_a = {"A": 1.0, "B": 0.0}.get(outcome, 0.5)
         expected.setdefault(battle.competitor_a.name, []).append(points_a)
         expected.setdefault(battle.competitor_b.name, []).append(1 - points_a)
-    page = crowd_client.get(reverse("leaderboard")).content.decode()
+    page = crowd_client.get(reverse("statistics")).content.decode()
     for name, points in expected.items():
-        row = re.search(rf"<td>{re.escape(name)}.*?</tr>", page, re.S)[0]
+        row = re.search(rf"<td><a [^>]*>{re.escape(name)}</a>.*?</tr>", page, re.S)[0]
         cells = re.findall(r"<td>([^<]*)</td>", row)
         assert cells[0] == str(len(points))
         assert cells[-1] == f"{100 * sum(points) / len(points):.1f}%"

@@ -63,7 +63,9 @@ def test_allowed_leak_is_served_and_the_vote_marked(leaky, arena_setup, crowd_cl
     for _ in range(30):
         page = crowd_client.get(reverse("arena")).content.decode()
         public_id = re.search(r'action="/battles/([^/]+)/vote/"', page)[1]
-        response = crowd_client.post(reverse("battle-vote", args=[public_id]), {"outcome": "A"})
+        response = crowd_client.post(
+            reverse("battle-vote", args=[public_id]), {"outcome": "A"}, follow=True
+        )
         assert response.status_code == 200
         vote = Vote.objects.select_related("battle").get(battle__public_id=public_id)
         shows_leak = leaky.pk in (vote.battle.completion_a_id, vote.battle.completion_b_id)

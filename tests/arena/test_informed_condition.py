@@ -47,7 +47,7 @@ def test_votes_in_both_conditions_reach_their_own_boards_and_the_cheaper_share(a
             response = client.post(
                 reverse("battle-vote", args=[battle.public_id]), {"outcome": outcome}
             )
-            assert response.status_code == 200
+            assert response.status_code == 303
 
     for condition in ("blind", "informed"):
         Leaderboard.objects.create(

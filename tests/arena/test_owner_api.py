@@ -199,7 +199,7 @@ def test_judges_agreement_with_the_crowd_and_each_other(reader, voted):
 
 
 def test_leaderboard_page_shows_judges_agreement(client, voted):
-    html = client.get("/leaderboard/").content.decode()
+    html = client.get("/stats/").content.decode()
     assert 'id="judge-agreement"' in html
     assert 'data-judge="judge-gpt"' in html
     assert "50% <small>κ 0.00, 2 shared</small>" in html

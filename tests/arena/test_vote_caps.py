@@ -62,7 +62,7 @@ def test_address_cap_holds_under_20_parallel_clients(arena_setup, caps):
     clients = [Client(REMOTE_ADDR="198.51.100.7") for _ in range(N_CLIENTS)]
     jobs = [(client, _serve(client)) for client in clients]
     statuses = _in_parallel(jobs)
-    assert statuses == Counter({200: 7, 429: N_CLIENTS - 7})
+    assert statuses == Counter({303: 7, 429: N_CLIENTS - 7})
     assert Vote.objects.filter(client_ip="198.51.100.7").count() == 7
 
 
@@ -72,7 +72,7 @@ def test_session_cap_holds_under_20_parallel_requests(arena_setup, caps):
     browser = Client()
     jobs = [(browser, _serve(browser)) for _ in range(N_CLIENTS)]
     statuses = _in_parallel(jobs)
-    assert statuses == Counter({200: 5, 429: N_CLIENTS - 5})
+    assert statuses == Counter({303: 5, 429: N_CLIENTS - 5})
     assert Vote.objects.count() == 5
 
 
@@ -80,7 +80,7 @@ def test_session_cap_holds_under_20_parallel_requests(arena_setup, caps):
 def test_reached_cap_says_so_and_changes_nothing(arena_setup, caps, crowd_client):
     caps.ARENA_VOTE_CAP_SESSION_PER_HOUR = 2
     battles = [_serve(crowd_client) for _ in range(3)]
-    assert [_vote(crowd_client, b) for b in battles[:2]] == [200, 200]
+    assert [_vote(crowd_client, b) for b in battles[:2]] == [303, 303]
     before = db_state()
     response = crowd_client.post(reverse("battle-vote", args=[battles[2]]), {"outcome": "B"})
     assert response.status_code == 429
@@ -102,7 +102,7 @@ def test_spoofed_forwarded_for_does_not_escape_the_address_cap(arena_setup, caps
         headers = {"HTTP_X_FORWARDED_FOR": f"203.0.113.{i}, 192.0.2.50"}
         served.append((client, _serve(client, **headers), headers))
     statuses = [_vote(client, public_id, **headers) for client, public_id, headers in served]
-    assert statuses == [200, 200, 200, 429, 429, 429]
+    assert statuses == [303, 303, 303, 429, 429, 429]
     assert set(Vote.objects.values_list("client_ip", flat=True)) == {"192.0.2.50"}
 
 

@@ -59,7 +59,7 @@ def test_a_parallel_burst_of_2000_gets_at_most_the_600_per_minute_limit(
         assert responses[-1].status_code == 429
         assert responses[-1].json()["code"] == "throttled"
         # A crowd page that computes, under its own (page) limit, the same way.
-        statuses, responses, seconds = burst(live.url + "/leaderboard/", 400, 40)
+        statuses, responses, seconds = burst(live.url + "/stats/", 400, 40)
         print(f"page burst: {dict(statuses)} in {seconds:.1f} s")
         assert_limited(statuses, responses, 100, seconds)
         assert "Too many requests" in responses[-1].text

@@ -130,7 +130,7 @@ def _exercise(base: str, env: dict[str, str], judge_key: str, stack_dir: Path) -
         headers = {"Referer": base + "/"}
         first = client.post(f"{base}/battles/{public_id}/vote/", data=vote, headers=headers)
         again = client.post(f"{base}/battles/{public_id}/vote/", data=vote, headers=headers)
-        assert (first.status_code, again.status_code) == (200, 409)
+        assert (first.status_code, again.status_code) == (303, 409)
 
         judge = {"Authorization": f"Bearer {judge_key}"}
         served = client.post(base + "/api/v1/battles", json={"count": 1}, headers=judge)

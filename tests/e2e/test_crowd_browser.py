@@ -91,7 +91,7 @@ def test_vote_with_a_reason_and_two_tags_reaches_the_board_and_the_export(arena_
         page.click("#send-feedback")
         page.wait_for_selector("#feedback-recorded")
 
-        page.goto(live_server.url + "/leaderboard/")
+        page.goto(live_server.url + "/stats/")
         b_row = page.locator(f'#tag-rates tr[data-competitor="{battle.competitor_b.name}"]')
         a_row = page.locator(f'#tag-rates tr[data-competitor="{battle.competitor_a.name}"]')
         tagged_b = {

@@ -30,6 +30,7 @@ def cast_vote(client: httpx.Client, base: str, outcome: str = "A") -> None:
         f"{base}/battles/{public_id}/vote/",
         data={"outcome": outcome, "csrfmiddlewaretoken": token},
         headers={"Referer": base + "/"},
+        follow_redirects=True,  # 303 to the result page
     )
     assert response.status_code == 200, response.text[:300]
     assert 'id="vote-recorded"' in response.text

@@ -28,7 +28,7 @@ def _vote_n(client: Client, n: int, prefer: str) -> None:
             outcome = "TIE"
         assert (
             client.post(reverse("battle-vote", args=[public_id]), {"outcome": outcome}).status_code
-            == 200
+            == 303
         )
 
 
