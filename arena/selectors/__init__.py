@@ -43,6 +43,7 @@ from arena.selectors.boards import (
     tag_leaders,
     tag_rates,
 )
+from arena.selectors.columns import VoteColumns, prompt_categories, vote_columns_in_scope
 from arena.selectors.compare import (
     MatchVote,
     answers_side_by_side,
@@ -106,6 +107,7 @@ __all__ = [
     "OutcomeRow",
     "SessionHistory",
     "TagRate",
+    "VoteColumns",
     "VoteRow",
     "VoteScope",
     "answers_side_by_side",
@@ -144,6 +146,7 @@ __all__ = [
     "pair_vote_counts",
     "pair_watermark",
     "pairing_state_for_arena",
+    "prompt_categories",
     "prompt_outcome_counts",
     "prompt_set_get_for_arena",
     "scope_has_unanswered_votes",
@@ -152,6 +155,7 @@ __all__ = [
     "tag_leaders",
     "tag_rates",
     "twins_for_judge",
+    "vote_columns_in_scope",
     "vote_export_rows",
     "vote_history_for_user",
     "vote_outcomes_for_arena",
