@@ -8,6 +8,7 @@ rows numbered by ``Comparisons.from_labels``.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from leaderboards.selectors import (
 from leaderboards.services.runs import leaderboards_ensure_defaults
 from ratings import engine
 from ratings.core.types import Comparisons
-from ratings.engine.votefile import STYLE_FEATURES
+from ratings.engine.votefile import STYLE_FEATURES, read_comparisons
 from tests.ratings.conftest import SHARED_DATA
 
 pytestmark = pytest.mark.django_db
@@ -107,9 +108,7 @@ def shared() -> Path:
 
 
 @pytest.mark.parametrize("dataset", ["llmfao", "ko_arena_hard"])
-def test_every_board_reads_the_same_comparisons_as_the_row_path(
-    shared: Path, dataset: str
-) -> None:
+def test_every_board_reads_the_same_comparisons_as_the_row_path(shared: Path, dataset: str) -> None:
     if dataset == "llmfao":
         arena = _arena_with(
             shared / "llmfao/votes.jsonl", shared / "llmfao/answers.jsonl", "llmfao"
@@ -161,3 +160,26 @@ def _assert_close(mine: Any, theirs: Any, where: str) -> None:
         assert theirs == pytest.approx(mine, abs=1e-9, nan_ok=True), where
     else:
         assert mine == theirs, where
+
+
+def test_a_jobs_bootstrap_intervals_equal_the_command_lines(shared: Path, tmp_path: Path) -> None:
+    """The job numbers competitors by name, the command line by first appearance in the file:
+    the same votes and seed must still give the same intervals."""
+    arena = _arena_with(shared / "llmfao/votes.jsonl", None, "llmfao")
+    board = Leaderboard.objects.get(arena=arena, slug="all")
+    top = arena_selectors.scope_watermark(arena, scope_of(board))
+    assert top is not None
+    job = comparisons_for_leaderboard(board, top)
+    exported = tmp_path / "votes.jsonl"
+    with exported.open("w") as out:
+        for row in arena_selectors.vote_export_rows(arena, scope_of(board)):
+            out.write(json.dumps(row) + "\n")
+    cli = read_comparisons(exported)
+    assert cli.names != job.names  # the two numberings differ
+    for method in ("bt", "elo"):
+        options = {"bootstrap": 50, "seed": 0}
+        rows = {r["name"]: r for r in _report(job, method, options)["competitors"]}
+        for ref in _report(cli, method, options)["competitors"]:
+            row = rows[ref["name"]]
+            for key in ("rating", "ci_low", "ci_high"):
+                assert row[key] == pytest.approx(ref[key], abs=1e-6), (method, ref["name"], key)
