@@ -1,4 +1,4 @@
-"""Rating jobs at scale: each method's run beside the GROUP BY floor, the import rate, Elo's bootstrap.
+"""Rating jobs at scale: each method beside the GROUP BY floor, the import rate, Elo bootstrap.
 
 Creates a fresh PostgreSQL database (``arena_scale_bench`` unless --database-url says otherwise),
 generates an arena of ``--votes`` votes inside PostgreSQL (``INSERT … SELECT generate_series``,
@@ -75,8 +75,8 @@ def generate(arena_id: int, n_votes: int, n_competitors: int, n_prompts: int) ->
             " competitor_a_id, competitor_b_id, prompt_id, arena_id, condition)"
             " SELECT 'g' || i, 'import', '', now(), now(), %s + a, %s + (a + 1 + d) %% %s,"
             " %s + (i %% %s), %s, 'blind'"
-            " FROM (SELECT i, (random() * %s)::int %% %s AS a, (random() * (%s - 1))::int %% (%s - 1)"
-            " AS d FROM generate_series(1, %s) i) s",
+            " FROM (SELECT i, (random() * %s)::int %% %s AS a,"
+            " (random() * (%s - 1))::int %% (%s - 1) AS d FROM generate_series(1, %s) i) s",
             [first, first, n, prompt0, n_prompts, arena_id, n, n, n, n, n_votes],
         )
         # the first competitor is strongest: A wins more often the lower its index
@@ -198,13 +198,15 @@ def main(argv: list[str] | None = None) -> None:
     assert watermark is not None
     floors = [floor(board, watermark) for _ in range(3)]
     base = min(floors)
-    print(f"floor: GROUP BY pair x outcome {base:.2f} s (of 3: {', '.join(f'{f:.2f}' for f in floors)})")
+    each = ", ".join(f"{f:.2f}" for f in floors)
+    print(f"floor: GROUP BY pair x outcome {base:.2f} s (best of 3: {each})")
     print(f"{'method':<22}{'seconds':>9}{'x floor':>9}{'peak MB':>9}")
     for method in args.methods.split(","):
         seconds, peak, _ = measured(run_method(board, method, watermark, 0))
         print(f"{method:<22}{seconds:>9.2f}{seconds / base:>9.2f}{peak:>9.0f}")
     seconds, peak, _ = measured(run_method(board, "elo", watermark, args.bootstrap))
-    print(f"{'elo, ' + str(args.bootstrap) + ' bootstrap':<22}{seconds:>9.2f}{seconds / base:>9.2f}{peak:>9.0f}")
+    label = f"elo, {args.bootstrap} bootstrap"
+    print(f"{label:<22}{seconds:>9.2f}{seconds / base:>9.2f}{peak:>9.0f}")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "votes.jsonl"
         import_file(path, args.import_votes, args.competitors, args.prompts)
