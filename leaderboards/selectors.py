@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from arena import selectors as arena_selectors
 from arena.models import Arena
@@ -14,7 +16,7 @@ from leaderboards.exceptions import LeaderboardNotFound
 from leaderboards.models import Leaderboard, RatingRun
 from ratings.core.judges import JudgedVotes
 from ratings.core.pairing.policies import inverse_probability_weights
-from ratings.core.types import Comparisons
+from ratings.core.types import Comparisons, IntArray
 from ratings.engine.votefile import STYLE_FEATURES
 
 
@@ -56,50 +58,90 @@ def comparisons_for_leaderboard(
     *,
     prompt_axis: str = "prompt",
     inverse_probability: bool = False,
+    with_features: bool = True,
 ) -> Comparisons:
     """The leaderboard's votes up to ``watermark`` (by vote id), in vote order.
 
     ``prompt_axis`` is ``prompt`` (each prompt) or ``category``: the grouping the equilibrium
-    methods play over. Style features are filled when every battle has both answers; soft
-    labels (``p_b``, NaN where a vote has none) when any vote has one. With
-    ``inverse_probability``, each vote weighs ``1/p`` (see :func:`vote_weights_from_probabilities`).
+    methods play over, numbered in the order first met. Style features are filled when every
+    battle has both answers (and ``with_features``: only style control reads them); soft labels
+    (``p_b``, NaN where a vote has none) when any vote has one. With ``inverse_probability``,
+    each vote weighs ``1/p`` (see :func:`vote_weights_from_probabilities`). Competitors are
+    numbered by name, as ``Comparisons.from_labels`` does. The votes are read as numpy columns
+    (``arena.selectors.vote_columns_in_scope``), never as rows.
     """
-    rows = arena_selectors.vote_rows_in_scope(leaderboard.arena, scope_of(leaderboard), watermark)
-    keys = [str(r.prompt_id if prompt_axis == "prompt" else r.category) for r in rows]
-    have_features = bool(rows) and all(
-        v is not None for r in rows for v in (*r.style_a, *r.style_b)
+    cols = arena_selectors.vote_columns_in_scope(
+        leaderboard.arena, scope_of(leaderboard), watermark, with_features=with_features
     )
-    features = np.array([(*r.style_a, *r.style_b) for r in rows], dtype=np.float64).reshape(-1, 8)
-    return Comparisons.from_labels(
-        [r.competitor_a for r in rows],
-        [r.competitor_b for r in rows],
-        [r.outcome for r in rows],
+    names, a, b = _competitors_by_name(cols.competitor_a, cols.competitor_b)
+    prompt, prompt_names = _groups_first_seen(cols.prompt_id, prompt_axis)
+    features = cols.features
+    have_features = features is not None and len(a) > 0 and not np.isnan(features).any()
+    return Comparisons(
+        names=names,
+        a=a,
+        b=b,
+        outcome=cols.outcome,
         weight=(
-            vote_weights_from_probabilities([r.pair_probability for r in rows])
+            vote_weights_from_probabilities(cols.pair_probability)
             if inverse_probability
-            else None
+            else np.ones(len(a))
         ),
-        prompts=keys,
-        features_a=features[:, :4] if have_features else None,
-        features_b=features[:, 4:] if have_features else None,
+        prompt=prompt,
+        prompt_names=prompt_names,
+        features_a=features[:, :4] if have_features and features is not None else None,
+        features_b=features[:, 4:] if have_features and features is not None else None,
         feature_names=STYLE_FEATURES if have_features else (),
-        p_b=(
-            [np.nan if r.p_b is None else r.p_b for r in rows]
-            if any(r.p_b is not None for r in rows)
-            else None
-        ),
+        p_b=cols.p_b if bool(np.any(~np.isnan(cols.p_b))) else None,
     )
 
 
-def vote_weights_from_probabilities(probabilities: list[float | None]) -> np.ndarray:
+def _competitors_by_name(
+    ids_a: NDArray[np.int64], ids_b: NDArray[np.int64]
+) -> tuple[tuple[str, ...], IntArray, IntArray]:
+    """The competitors met, sorted by name, and each side's position among them."""
+    ids = np.unique(np.concatenate([ids_a, ids_b]))
+    by_id = arena_selectors.competitor_names_by_id(ids.tolist())
+    names = sorted(by_id[int(i)] for i in ids)
+    position = {name: k for k, name in enumerate(names)}
+    rank = np.array([position[by_id[int(i)]] for i in ids], dtype=np.intp)
+    a = rank[np.searchsorted(ids, ids_a)] if len(ids_a) else np.empty(0, dtype=np.intp)
+    b = rank[np.searchsorted(ids, ids_b)] if len(ids_b) else np.empty(0, dtype=np.intp)
+    return tuple(names), a.astype(np.intp), b.astype(np.intp)
+
+
+def _groups_first_seen(
+    prompt_ids: NDArray[np.int64], axis: str
+) -> tuple[IntArray, tuple[str, ...]]:
+    """Each vote's prompt (or category) numbered in the order first met, and the keys' names."""
+    prompts, first, inverse = np.unique(prompt_ids, return_index=True, return_inverse=True)
+    if axis == "prompt":
+        keys = [str(p) for p in prompts.tolist()]
+    else:
+        categories = arena_selectors.prompt_categories(prompts.tolist())
+        keys = [categories[p] for p in prompts.tolist()]
+    # a key's first vote: the earliest first vote of its prompts
+    key_names, key_of_prompt = np.unique(np.array(keys, dtype=object), return_inverse=True)
+    key_first = np.full(len(key_names), len(prompt_ids), dtype=np.int64)
+    np.minimum.at(key_first, key_of_prompt, first)
+    order = np.argsort(key_first, kind="stable")
+    number = np.empty(len(key_names), dtype=np.intp)
+    number[order] = np.arange(len(key_names))
+    group = number[key_of_prompt][inverse] if len(prompt_ids) else np.empty(0, dtype=np.intp)
+    return group.astype(np.intp), tuple(str(key_names[k]) for k in order)
+
+
+def vote_weights_from_probabilities(
+    probabilities: Sequence[float | None] | NDArray[np.float64],
+) -> np.ndarray:
     """Each vote's ``1/p`` (``core.pairing.inverse_probability_weights``), scaled to average
     1 over the votes that have ``p`` (the scale changes neither the fit nor its sandwich
-    intervals). A vote without ``p`` (an import, a jury copy) weighs 1, as an average vote."""
-    weights = np.ones(len(probabilities))
-    known = np.array([p is not None for p in probabilities], dtype=bool)
+    intervals). A vote without ``p`` (NaN: an import, a jury copy) weighs 1, as an average vote."""
+    given = np.array(probabilities, dtype=np.float64).reshape(-1)  # None becomes NaN
+    weights = np.ones(len(given))
+    known = ~np.isnan(given)
     if known.any():
-        given = np.array([p for p in probabilities if p is not None], dtype=np.float64)
-        inverse = inverse_probability_weights(given, 2)  # two competitors: one pair, so 1/p
+        inverse = inverse_probability_weights(given[known], 2)  # one pair, so 1/p
         weights[known] = inverse / inverse.mean()
     return weights
 

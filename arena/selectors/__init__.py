@@ -47,6 +47,7 @@ from arena.selectors.boards import (
     tag_leaders,
     tag_rates,
 )
+from arena.selectors.columns import VoteColumns, prompt_categories, vote_columns_in_scope
 from arena.selectors.compare import (
     HeadToHead,
     MatchVote,
@@ -121,6 +122,7 @@ __all__ = [
     "OutcomeRow",
     "SessionHistory",
     "TagRate",
+    "VoteColumns",
     "VoteRow",
     "VoteScope",
     "answers_for_pairing",
@@ -168,6 +170,7 @@ __all__ = [
     "pair_vote_counts",
     "pair_watermark",
     "pairing_state_for_arena",
+    "prompt_categories",
     "prompt_categories_for_arena",
     "prompt_outcome_counts",
     "prompt_set_get_for_arena",
@@ -178,6 +181,7 @@ __all__ = [
     "tag_leaders",
     "tag_rates",
     "twins_for_judge",
+    "vote_columns_in_scope",
     "vote_export_rows",
     "vote_history_for_user",
     "vote_outcomes_for_arena",

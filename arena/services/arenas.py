@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import ManyToManyField, Model
 
 from arena.exceptions import ArenaNotFound
 from arena.models import Arena, PromptSet, User, VoterGroup
@@ -38,9 +39,33 @@ def arena_content_add(
     competitor_ids = list(competitor_ids)
     prompt_ids = list(prompt_ids)
     if competitor_ids:
-        arena.competitors.add(*competitor_ids)
+        _link(Arena, "competitors", arena.pk, competitor_ids)
     if prompt_ids:
-        arena_prompt_set(arena).prompts.add(*prompt_ids)
+        _link(PromptSet, "prompts", arena_prompt_set(arena).pk, prompt_ids)
+
+
+def _link(model: type[Model], name: str, source_id: int, target_ids: list[int]) -> None:
+    """Add ``target_ids`` to ``model``'s many-to-many ``name`` of row ``source_id``.
+
+    On PostgreSQL one INSERT … SELECT unnest(…) ON CONFLICT DO NOTHING: an import links tens of
+    thousands of prompts, which ``add()`` would turn into as many model instances. (No handler
+    listens to ``m2m_changed`` on these relations.)
+    """
+    field = model._meta.get_field(name)
+    if not isinstance(field, ManyToManyField):
+        raise TypeError(f"{model.__name__}.{name} is not a many-to-many field")
+    if connection.vendor != "postgresql":
+        getattr(model._default_manager.get(pk=source_id), name).add(*target_ids)
+        return
+    quote = connection.ops.quote_name
+    through = quote(getattr(model, name).through._meta.db_table)
+    source, target = quote(field.m2m_column_name()), quote(field.m2m_reverse_name())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {through} ({source}, {target}) "
+            f"SELECT %s, unnest(%s::bigint[]) ON CONFLICT DO NOTHING",
+            [source_id, target_ids],
+        )
 
 
 def arena_get_by_slug(slug: str | None) -> Arena:

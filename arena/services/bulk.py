@@ -31,9 +31,24 @@ def bulk_insert(model: type[models.Model], rows: list[dict[str, Any]]) -> list[i
         )
         ids = [int(r[0]) for r in cursor.fetchall()]
         columns = ", ".join(quote(c) for c in ["id", *(str(f.column) for f in fields)])
+        # per field: its key, whether it is JSON, and its default when that is a constant
+        # (a callable one, such as a fresh token, is drawn per row); a million-row import pays
+        # for every call made per value
+        plan = [
+            (f, f.attname, isinstance(f, models.JSONField), not callable(f.default)) for f in fields
+        ]
+        constants = {f.attname: f.get_default() for f, _, _, constant in plan if constant}
+        dumps = json.dumps
         with cursor.cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
             for pk, row in zip(ids, rows, strict=True):
-                copy.write_row([pk, *(_value(f, row) for f in fields)])
+                values: list[Any] = [pk]
+                for field, name, is_json, constant in plan:
+                    if name in row:
+                        value = row[name]
+                    else:
+                        value = constants[name] if constant else field.get_default()
+                    values.append(dumps(value, ensure_ascii=False) if is_json else value)
+                copy.write_row(values)
     return ids
 
 

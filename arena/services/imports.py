@@ -103,14 +103,14 @@ class ImportOptions:
     baseline: str | None = None
 
 
-def file_records(path: Path, options: ImportOptions) -> list[dict[str, Any]]:
-    """Every vote of the file in the shared schema, checked before anything is written.
+def file_check(path: Path, options: ImportOptions) -> int:
+    """Read the whole file once, keeping nothing, and return its number of votes: every vote
+    is checked before anything is written, in memory that does not grow with the file.
 
     A file with no vote to import (only self-battles) and a vote with neither a prompt id nor a
     prompt text (which would pool into one prompt) are VoteFileErrors naming the line.
     """
-    records = []
-    self_battles = 0
+    n_records = self_battles = 0
     for line, record in read_votes(path, options.fmt, baseline=options.baseline):
         if record.get("question_id") in (None, "") and not record.get("prompt"):
             raise VoteFileError(
@@ -120,19 +120,25 @@ def file_records(path: Path, options: ImportOptions) -> list[dict[str, Any]]:
                 "give each vote its question_id or its prompt text",
             )
         self_battles += record["model_a"] == record["model_b"]
-        records.append(record)
-    if self_battles == len(records):
+        n_records += 1
+    if self_battles == n_records:
         raise VoteFileError(
             path,
             1,
             f"all {self_battles} votes are self-battles (model_a = model_b), which are not "
             "imported: a vote needs two different competitors",
         )
-    return records
+    return n_records
+
+
+def file_records(path: Path, options: ImportOptions) -> Iterator[dict[str, Any]]:
+    """The file's votes in the shared schema, one at a time (the second, writing pass)."""
+    for _, record in read_votes(path, options.fmt, baseline=options.baseline):
+        yield record
 
 
 def _keyed_records(
-    records: list[dict[str, Any]], arena: Arena
+    records: Iterable[dict[str, Any]], arena: Arena
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """Records with a key that is the same for the same line on every import into the arena."""
     seen: Counter[str] = Counter()
@@ -150,6 +156,9 @@ class _Lookups:
 
     def __init__(self, report: ImportReport) -> None:
         self.report = report
+        #: What the imported votes used: put in the arena's pool once, at the end.
+        self.used_competitors: set[int] = set()
+        self.used_prompts: set[int] = set()
         self.competitors = {c.name.lower(): c.id for c in Competitor.objects.only("id", "name")}
         self.judges = dict(Judge.objects.values_list("name", "id"))
         self.prompts = dict(Prompt.objects.values_list("content_hash", "id"))
@@ -193,11 +202,27 @@ class _Lookups:
                     external_id=str(record.get("question_id") or "")[:200],
                 )
         if missing:
-            Prompt.objects.bulk_create(missing.values(), ignore_conflicts=True)
-            self.report.created["prompts"] += len(missing)
-            self.prompts.update(
-                Prompt.objects.filter(content_hash__in=missing).values_list("content_hash", "id")
+            # COPY, not the ORM: a large file brings tens of thousands of prompts. Every prompt
+            # of the pool was read above inside this transaction, so none of these exists.
+            now = timezone.now()
+            ids = bulk_insert(
+                Prompt,
+                [
+                    {
+                        "text": p.text,
+                        "content_hash": p.content_hash,
+                        "category": p.category,
+                        "language": p.language,
+                        "external_id": p.external_id,
+                        "arena_id": None,
+                        "submitted_by_id": None,
+                        "created_at": now,
+                    }
+                    for p in missing.values()
+                ],
             )
+            self.report.created["prompts"] += len(missing)
+            self.prompts.update(zip(missing, ids, strict=True))
 
     def _ensure_completions(self, records: list[dict[str, Any]]) -> None:
         missing: dict[tuple[int, int], Completion] = {}
@@ -320,12 +345,9 @@ def _import_batch(
         vote["battle_id"] = battle_id
     bulk_insert(Vote, votes)
     report.votes_created += len(votes)
-    arena_content_add(
-        arena=arena,
-        competitor_ids={b["competitor_a_id"] for b in battles}
-        | {b["competitor_b_id"] for b in battles},
-        prompt_ids={b["prompt_id"] for b in battles},
-    )
+    for battle in battles:
+        lookups.used_competitors.update((battle["competitor_a_id"], battle["competitor_b_id"]))
+        lookups.used_prompts.add(battle["prompt_id"])
 
 
 def _cost(value: Any, *, whole: bool = False) -> Any:
@@ -410,18 +432,23 @@ def votes_import(
     vote. The import is one transaction: a bad line (VoteFileError names it) or any failure
     leaves the database as it was, and the file can be imported again once fixed.
     """
-    records = file_records(path, options or ImportOptions())
+    options = options or ImportOptions()
+    n_records = file_check(path, options)
     if answers is not None:
         list(read_answers(answers))  # a bad answers file is refused before anything is written
-    report = ImportReport(lines=len(records))
+    report = ImportReport(lines=n_records)
     now = timezone.now()
     with transaction.atomic():
         arena = arena or arena_ensure_default()
         lookups = _Lookups(report)
-        for batch in _batches(_keyed_records(records, arena), batch_size):
+        records = _keyed_records(file_records(path, options), arena)
+        for batch in _batches(records, batch_size):
             _import_batch(batch, lookups, now, arena)
             if progress is not None:
                 progress(len(batch), report.lines)
+        arena_content_add(
+            arena=arena, competitor_ids=lookups.used_competitors, prompt_ids=lookups.used_prompts
+        )
         if answers is not None:
             answers_import(answers, report)
             report.battles_linked = battles_link_completions()

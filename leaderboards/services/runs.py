@@ -369,6 +369,7 @@ def run_compute(run: RatingRun) -> engine.MethodOutput:
         run.watermark,
         prompt_axis=axis,
         inverse_probability=bool(run.params.get("ipw")),
+        with_features=run.method in NEEDS_ANSWERS,
     )
     if comparisons.n_comparisons == 0:
         raise ValueError("no votes in this scope")

@@ -26,6 +26,7 @@ from ratings.core.types import (
     BradleyTerryResult,
     Comparisons,
     FloatArray,
+    IntArray,
     Intervals,
     PairCounts,
     RankIntervals,
@@ -98,13 +99,17 @@ def bootstrap(
     table = data if isinstance(data, PairCounts) else aggregate(data)
     fit = bradley_terry(table) if point is None else point
     n_total = round(float(table.cell_count.sum()))
-    share = table.cell_count / table.cell_count.sum()
+    # cells in an order set by the competitors' names, not by their numbering, so that the same
+    # votes and seed resample alike however the caller numbered the competitors
+    canonical = _cells_by_name(table)
+    share = table.cell_count[canonical] / table.cell_count.sum()
     streams = gen.spawn(n_resamples)
     factor = _point_hessian_factor(table, fit)
     groups = _groups_of(fit)
 
     def replicate(r: int) -> FloatArray:
-        counts = streams[r].multinomial(n_total, share).astype(np.float64)
+        counts = np.empty(len(share))
+        counts[canonical] = streams[r].multinomial(n_total, share)
         scores = _chord(table, counts, fit, factor)
         return _gauge(_refit(table, counts, fit) if scores is None else scores, anchor, groups)
 
@@ -124,6 +129,17 @@ def bootstrap(
         n_resamples=n_resamples,
         samples=samples,
     )
+
+
+def _cells_by_name(table: PairCounts) -> IntArray:
+    """The cells sorted by their pair's names (the lesser first), the points of that name's
+    side and the weight: an order that does not depend on how the competitors are numbered."""
+    rank = np.empty(table.n_items, dtype=np.intp)
+    rank[np.argsort(np.array(table.names, dtype=object), kind="stable")] = np.arange(table.n_items)
+    i, j = rank[table.pair_i[table.cell_pair]], rank[table.pair_j[table.cell_pair]]
+    points = np.where(i < j, table.cell_points, 1.0 - table.cell_points)
+    order: IntArray = np.lexsort((table.cell_weight, points, np.maximum(i, j), np.minimum(i, j)))
+    return order
 
 
 def _point_hessian_factor(table: PairCounts, fit: BradleyTerryResult) -> tuple[FloatArray, bool]:

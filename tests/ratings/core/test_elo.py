@@ -156,3 +156,59 @@ def test_orderings_do_not_depend_on_the_file_order_beyond_the_permutations() -> 
 def test_orderings_need_at_least_one() -> None:
     with pytest.raises(ValueError, match="n_orderings"):
         elo_orderings(random_comparisons(np.random.default_rng(0), 3, 10), n_orderings=0)
+
+
+def samples_step(ratings: list[float], i: int, j: int, step: float, point: float) -> None:
+    """One verdict as the first loop applied it: both ratings read, then A and B written."""
+    ri, rj = ratings[i], ratings[j]
+    delta = step * (point - 1.0 / (1.0 + 10.0 ** ((rj - ri) / 400.0)))
+    ratings[i] = ri + delta
+    ratings[j] = rj - delta
+
+
+def _loop_bootstrap(
+    c: Comparisons, *, n_resamples: int, seed: int, k: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The bootstrap as first written: each round draws its verdicts from the one generator in
+    turn, then runs a plain Python Elo loop (weights scale the step) over them."""
+    gen = np.random.default_rng(seed)
+    m = c.n_comparisons
+    points = c.score_a().tolist()
+    weights = c.weight.tolist()
+    samples = []
+    for _ in range(n_resamples):
+        ratings = [1000.0] * c.n_items
+        for t in gen.integers(0, m, m).tolist():
+            samples_step(ratings, int(c.a[t]), int(c.b[t]), k * weights[t], points[t])
+        samples.append(ratings)
+    drawn = np.array(samples)
+    return drawn, np.percentile(drawn, [2.5, 97.5], axis=0)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_elo_bootstrap_equals_the_plain_loop_on_the_same_seed(weighted: bool) -> None:
+    c = random_comparisons(np.random.default_rng(21), 7, 400, ties=0.2)
+    if weighted:
+        c = Comparisons(
+            names=c.names,
+            a=c.a,
+            b=c.b,
+            outcome=c.outcome,
+            weight=np.random.default_rng(4).uniform(0.2, 3.0, c.n_comparisons),
+        )
+    result = elo_bootstrap(c, n_resamples=30, rng=9, k=4.0)
+    samples, (low, high) = _loop_bootstrap(c, n_resamples=30, seed=9, k=4.0)
+    point = elo(c, k=4.0).ratings
+    assert result.samples is not None
+    np.testing.assert_allclose(result.samples, samples, atol=1e-9, rtol=0)
+    np.testing.assert_allclose(result.low, np.minimum(low, point), atol=1e-9, rtol=0)
+    np.testing.assert_allclose(result.high, np.maximum(high, point), atol=1e-9, rtol=0)
+
+
+def test_elo_pass_equals_the_plain_loop_with_a_self_battle() -> None:
+    """A verdict of a competitor against itself updates A then B, as the loop does."""
+    c = comparisons([0, 1, 2, 2], [1, 1, 0, 1], [Outcome.A, Outcome.A, Outcome.B, Outcome.TIE])
+    expected = [1000.0] * c.n_items
+    for i, j, point in zip(c.a.tolist(), c.b.tolist(), c.score_a().tolist(), strict=True):
+        samples_step(expected, i, j, 4.0, point)
+    np.testing.assert_allclose(elo(c).ratings, expected, atol=1e-9)

@@ -149,3 +149,22 @@ def test_raw_percentiles_contain_the_point_estimate_with_enough_votes() -> None:
     assert np.all(fit.scores < high)
     np.testing.assert_allclose(ci.low, low, atol=1e-12)
     np.testing.assert_allclose(ci.high, high, atol=1e-12)
+
+
+def test_bootstrap_does_not_depend_on_how_competitors_are_numbered() -> None:
+    """The server numbers competitors by name, the command line as first met in the file: the
+    same votes and seed give each competitor the same interval either way."""
+    rng = np.random.default_rng(8)
+    names = [f"m{k}" for k in range(6)]
+    a = rng.integers(0, 6, 400)
+    b = (a + rng.integers(1, 6, 400)) % 6
+    outcome = rng.integers(1, 4, 400)
+    a_names, b_names = [names[i] for i in a], [names[j] for j in b]
+    by_name = Comparisons.from_labels(a_names, b_names, outcome)
+    reordered = Comparisons.from_labels(a_names, b_names, outcome, names=names[::-1])
+    first = bootstrap(by_name, n_resamples=40, rng=3)
+    second = bootstrap(reordered, n_resamples=40, rng=3)
+    for k, name in enumerate(by_name.names):
+        m = reordered.names.index(name)
+        assert first.low[k] == pytest.approx(second.low[m], abs=1e-9)
+        assert first.high[k] == pytest.approx(second.high[m], abs=1e-9)
