@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from ratings.core.types import Comparisons, EloOrderingsResult, EloResult, Intervals
 
@@ -65,19 +64,20 @@ def elo(
     if not base > 1.0 or not scale > 0.0:
         raise ValueError("Elo needs base > 1 and scale > 0")
     rows = np.arange(comparisons.n_comparisons) if order is None else np.asarray(order)
-    ratings = _elo_run(
-        comparisons.a,
-        comparisons.b,
-        comparisons.score_a(),
-        k * comparisons.weight,
-        rows.astype(np.intp, copy=False),
-        comparisons.n_items,
-        float(initial),
-        math.log(base) / scale,
+    ratings = [float(initial)] * comparisons.n_items
+    weight = comparisons.weight[rows]
+    step = k * weight if np.any(weight != 1.0) else None
+    _elo_pass(
+        ratings,
+        comparisons.a[rows].tolist(),
+        comparisons.b[rows].tolist(),
+        comparisons.score_a()[rows].tolist(),
+        step=float(k) if step is None else step.tolist(),
+        rate=math.log(base) / scale,
     )
     return EloResult(
         names=comparisons.names,
-        ratings=ratings,
+        ratings=np.asarray(ratings, dtype=np.float64),
         initial=float(initial),
         base=float(base),
         scale=float(scale),
@@ -85,34 +85,31 @@ def elo(
     )
 
 
-@njit(cache=True, nogil=True)
-def _elo_run(  # noqa: PLR0917 (numba takes positional arguments only)
-    a: np.ndarray,
-    b: np.ndarray,
-    score_a: np.ndarray,
-    step: np.ndarray,
-    rows: np.ndarray,
-    n_items: int,
-    initial: float,
+def _elo_pass(
+    ratings: list[float],
+    a: list[int],
+    b: list[int],
+    score_a: list[float],
+    *,
+    step: float | list[float],
     rate: float,
-) -> np.ndarray:
-    """One Elo pass over ``rows`` (indices into the verdicts, repeats allowed), compiled.
-
-    The same arithmetic as a plain Python loop, one verdict at a time, A updated before B (so a
-    self-battle ends as it does there): online Elo is sequential within a pass, so only
-    compiled code, not numpy, takes it past the interpreter's speed.
-    """
-    ratings = np.full(n_items, initial)
-    for t in range(rows.shape[0]):
-        v = rows[t]
-        i = a[v]
-        j = b[v]
+) -> None:
+    """Update ``ratings`` in place; plain lists and local names keep the loop fast."""
+    exp = math.exp
+    if isinstance(step, float):
+        for i, j, s in zip(a, b, score_a, strict=True):
+            ri = ratings[i]
+            rj = ratings[j]
+            delta = step * (s - 1.0 / (1.0 + exp((rj - ri) * rate)))
+            ratings[i] = ri + delta
+            ratings[j] = rj - delta
+        return
+    for i, j, s, kw in zip(a, b, score_a, step, strict=True):
         ri = ratings[i]
         rj = ratings[j]
-        delta = step[v] * (score_a[v] - 1.0 / (1.0 + math.exp((rj - ri) * rate)))
+        delta = kw * (s - 1.0 / (1.0 + exp((rj - ri) * rate)))
         ratings[i] = ri + delta
         ratings[j] = rj - delta
-    return ratings
 
 
 def elo_bootstrap(
@@ -166,13 +163,19 @@ def elo_bootstrap(
     gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     m = comparisons.n_comparisons
     point = elo(comparisons, initial=initial, base=base, scale=scale, k=k).ratings
-    score, step, rate = comparisons.score_a(), k * comparisons.weight, math.log(base) / scale
-    samples = np.empty((n_resamples, comparisons.n_items))
-    for r in range(n_resamples):  # the draws in turn from one generator: a seed fixes them all
-        rows = gen.integers(0, m, m)
-        samples[r] = _elo_run(
-            comparisons.a, comparisons.b, score, step, rows, comparisons.n_items, initial, rate
-        )
+    samples = np.array(
+        [
+            elo(
+                comparisons,
+                order=gen.integers(0, m, m),
+                initial=initial,
+                base=base,
+                scale=scale,
+                k=k,
+            ).ratings
+            for _ in range(n_resamples)
+        ]
+    )
     tail = 100.0 * (1.0 - level) / 2.0
     low, high = np.percentile(samples, [tail, 100.0 - tail], axis=0)
     return Intervals(
@@ -184,6 +187,10 @@ def elo_bootstrap(
         n_resamples=n_resamples,
         samples=samples,
     )
+
+
+#: Entries of the permutation block run at once (orderings × verdicts), about 64 MB of indices.
+_BLOCK_ENTRIES = 8_000_000
 
 
 def elo_orderings(
@@ -202,8 +209,9 @@ def elo_orderings(
     One pass of :func:`elo` depends on the order of the verdicts; on a file sorted by pair it is
     an artefact of that order. MT-Bench and QLoRA therefore publish the mean rating over many
     random orderings. Ordering ``r`` is the ``r``-th ``rng.permutation(n_comparisons)``, drawn
-    in turn from one generator, so a seed fixes every ordering. Each pass is the compiled
-    pass of :func:`elo`, so it gives the same numbers as running :func:`elo` on each ordering.
+    in turn from one generator, so a seed fixes every ordering. The passes run side by side
+    (one numpy step per verdict for a block of orderings), which gives the same numbers as
+    running :func:`elo` on each ordering.
 
     Parameters
     ----------
@@ -244,18 +252,13 @@ def elo_orderings(
         raise ValueError("Elo needs base > 1 and scale > 0")
     gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     m = comparisons.n_comparisons
-    score, step, rate = comparisons.score_a(), k * comparisons.weight, math.log(base) / scale
+    block = max(1, min(n_orderings, _BLOCK_ENTRIES // max(m, 1)))
     samples = np.empty((n_orderings, comparisons.n_items))
-    for r in range(n_orderings):
-        samples[r] = _elo_run(
-            comparisons.a,
-            comparisons.b,
-            score,
-            step,
-            gen.permutation(m),
-            comparisons.n_items,
-            float(initial),
-            rate,
+    for start in range(0, n_orderings, block):
+        stop = min(start + block, n_orderings)
+        orders = np.array([gen.permutation(m) for _ in range(stop - start)]).reshape(-1, m)
+        samples[start:stop] = _elo_side_by_side(
+            comparisons, orders, initial=initial, rate=math.log(base) / scale, k=k
         )
     tail = 100.0 * (1.0 - level) / 2.0
     low, high = np.percentile(samples, [tail, 100.0 - tail], axis=0)
@@ -267,3 +270,28 @@ def elo_orderings(
         level=level,
         samples=samples,
     )
+
+
+def _elo_side_by_side(
+    comparisons: Comparisons, orders: np.ndarray, *, initial: float, rate: float, k: float
+) -> np.ndarray:
+    """Final ratings of one Elo pass per row of ``orders``, all passes stepped together.
+
+    Each step updates A before B, as :func:`_elo_pass` does, so a self-battle ends the same.
+    """
+    n_runs = orders.shape[0]
+    runs = np.arange(n_runs)
+    # verdict-major, so that each step reads one contiguous row
+    a = np.ascontiguousarray(comparisons.a[orders].T)
+    b = np.ascontiguousarray(comparisons.b[orders].T)
+    score = np.ascontiguousarray(comparisons.score_a()[orders].T)
+    step = np.ascontiguousarray((k * comparisons.weight)[orders].T)
+    ratings = np.full((n_runs, comparisons.n_items), float(initial))
+    for t in range(orders.shape[1]):
+        i, j = a[t], b[t]
+        ri = ratings[runs, i]
+        rj = ratings[runs, j]
+        delta = step[t] * (score[t] - 1.0 / (1.0 + np.exp((rj - ri) * rate)))
+        ratings[runs, i] = ri + delta
+        ratings[runs, j] = rj - delta
+    return ratings
