@@ -10,10 +10,11 @@ that got no answer or a 503 after its Retry-After, while the faults happen in tu
 2. Redis is stopped, then started again;
 3. PostgreSQL is restarted (``pg_ctl restart -m fast``: every connection is cut).
 
-Afterwards it checks in the database that every vote that got a 2xx answer is there exactly
-once with the outcome sent, that the site serves again without anyone touching it, and prints
-the figures: votes sent, accepted, lost, duplicated, and the error answers by code. Exit
-status 0 only when nothing was lost or duplicated and the site recovered.
+Afterwards it checks in the database that every vote that got a 2xx answer (or the 303 to its
+result page) is there exactly once with the outcome sent, that the site serves again without
+anyone touching it, and prints the figures: votes sent, accepted, lost, duplicated, and the
+error answers by code. Exit status 0 only when nothing was lost or duplicated and the site
+recovered.
 
     make faults                            # the full form
     .venv/bin/python bench/faults.py --short   # the form the test suite runs
@@ -322,7 +323,7 @@ def _vote_once(
             error = exc
         code = _code(response, error)
         figures.count(figures.answers, code)
-        if response is not None and 200 <= response.status_code < 300:
+        if response is not None and _accepted(response, public_id):
             with figures.lock:
                 if public_id in figures.accepted:
                     figures.answers["accepted twice"] += 1
@@ -335,6 +336,14 @@ def _vote_once(
         if stop.is_set() and len(figures.answers) > 10_000:
             return
         time.sleep(float(response.headers.get("Retry-After", "0.3")) if response else 0.3)
+
+
+def _accepted(response: httpx.Response, public_id: str) -> bool:
+    """A vote the site says it recorded: a 2xx, or the 303 to the battle's result page."""
+    if 200 <= response.status_code < 300:
+        return True
+    location = response.headers.get("Location", "")
+    return response.status_code == 303 and f"/battles/{public_id}/" in location
 
 
 def load(url: str, clients: int, figures: Figures, stop: threading.Event) -> list[threading.Thread]:
@@ -415,17 +424,19 @@ def run(clients: int, seconds: float) -> int:
             result = check(stack.postgres.url, figures)
         finally:
             stack.stop()
-    errors = {k: v for k, v in sorted(figures.answers.items()) if not k.startswith("2")}
+    errors = {
+        k: v for k, v in sorted(figures.answers.items()) if not k.startswith("2") and k != "303"
+    }
     print(f"faults: {'; '.join(events)}")
     print(f"clients: {clients}, seconds: {seconds:g}")
     print(f"votes sent: {figures.sent}")
-    print(f"accepted (2xx): {len(figures.accepted)}")
+    print(f"accepted (2xx, or 303 to the result page): {len(figures.accepted)}")
     print(f"stored in the database: {result['stored']}")
     print(f"lost: {result['lost']}")
     print(f"duplicated: {result['duplicated']}")
     print(f"stored with another outcome: {result['wrong']}")
     print(f"vote answers by code: {dict(sorted(figures.answers.items()))}")
-    print(f"vote answers other than 2xx, by code: {errors or 'none'}")
+    print(f"vote answers other than 2xx and 303, by code: {errors or 'none'}")
     print(f"battle pages not served, by code: {dict(figures.serve_errors) or 'none'}")
     print(f"serves again {recovered:.1f} s after the load stopped, without intervention")
     ok = result["lost"] == 0 and result["duplicated"] == 0 and result["wrong"] == 0
