@@ -17,29 +17,48 @@ from tests.deploy.live import gunicorn
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-async def _burst(url: str, n: int, concurrency: int) -> list[httpx.Response]:
+async def _burst(url: str, n: int, concurrency: int) -> tuple[list[httpx.Response], int]:
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     gate = asyncio.Semaphore(concurrency)
+    dropped = 0
     async with httpx.AsyncClient(limits=limits, timeout=60) as client:
 
         async def one() -> httpx.Response:
+            # A kept-alive connection that the server closes as the request goes out is a read
+            # error on the client (a race every HTTP client meets under load): a client sends a
+            # GET again, as this one does; the drop is counted, since a dropped request the
+            # server had already counted lowers what can get through.
+            nonlocal dropped
             async with gate:
-                return await client.get(url)
+                for attempt in range(3):
+                    try:
+                        return await client.get(url)
+                    except httpx.TransportError:
+                        dropped += 1
+                        if attempt == 2:
+                            raise
+                raise AssertionError("unreachable")
 
-        return list(await asyncio.gather(*(one() for _ in range(n))))
+        responses = list(await asyncio.gather(*(one() for _ in range(n))))
+    return responses, dropped
 
 
-def burst(url: str, n: int, concurrency: int) -> tuple[Counter[int], list[httpx.Response], float]:
+def burst(
+    url: str, n: int, concurrency: int
+) -> tuple[Counter[int], list[httpx.Response], float, int]:
     started = time.monotonic()
-    responses = asyncio.run(_burst(url, n, concurrency))
-    return Counter(r.status_code for r in responses), responses, time.monotonic() - started
+    responses, dropped = asyncio.run(_burst(url, n, concurrency))
+    statuses = Counter(r.status_code for r in responses)
+    return statuses, responses, time.monotonic() - started, dropped
 
 
-def assert_limited(statuses: Counter[int], responses: list[Any], limit: int, seconds: float):
+def assert_limited(
+    statuses: Counter[int], responses: list[Any], limit: int, seconds: float, dropped: int
+):
     assert set(statuses) <= {200, 429}, statuses
     assert statuses[200] <= limit
-    if seconds < 60:  # the whole burst inside one window: exactly the limit gets through
-        assert statuses[200] == limit
+    if seconds < 60:  # the whole burst inside one window: the limit gets through, less drops
+        assert limit - dropped <= statuses[200]
     refused = [r for r in responses if r.status_code == 429]
     assert all(1 <= int(r.headers["Retry-After"]) <= 60 for r in refused)
 
@@ -53,15 +72,15 @@ def test_a_parallel_burst_of_2000_gets_at_most_the_600_per_minute_limit(
         "ARENA_PAGE_RATE_PER_ADDRESS": "100/min",
     }
     with gunicorn(tmp_path, **settings) as live:
-        statuses, responses, seconds = burst(live.url + "/api/v1/arenas/", 2000, 40)
-        print(f"API burst: {dict(statuses)} in {seconds:.1f} s")
-        assert_limited(statuses, responses, 600, seconds)
+        statuses, responses, seconds, dropped = burst(live.url + "/api/v1/arenas/", 2000, 40)
+        print(f"API burst: {dict(statuses)} in {seconds:.1f} s, {dropped} dropped and resent")
+        assert_limited(statuses, responses, 600, seconds, dropped)
         assert responses[-1].status_code == 429
         assert responses[-1].json()["code"] == "throttled"
         # A crowd page that computes, under its own (page) limit, the same way.
-        statuses, responses, seconds = burst(live.url + "/stats/", 400, 40)
-        print(f"page burst: {dict(statuses)} in {seconds:.1f} s")
-        assert_limited(statuses, responses, 100, seconds)
+        statuses, responses, seconds, dropped = burst(live.url + "/stats/", 400, 40)
+        print(f"page burst: {dict(statuses)} in {seconds:.1f} s, {dropped} dropped and resent")
+        assert_limited(statuses, responses, 100, seconds, dropped)
         assert "Too many requests" in responses[-1].text
 
 
