@@ -206,7 +206,8 @@ def head_to_heads(arena: Arena, competitor: Competitor) -> list[HeadToHead]:
     Counted in SQL by (side, opponent, outcome): the competitor's win is A when it was shown as
     A and B when shown as B.
     """
-    votes = Vote.objects.filter(battle__arena=arena)
+    # No ordering: a union of ordered subqueries is refused by SQLite (the demo's database).
+    votes = Vote.objects.filter(battle__arena=arena).order_by()
     as_a = (
         votes.filter(battle__competitor_a=competitor)
         .values("battle__competitor_b__name")
