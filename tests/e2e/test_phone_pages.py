@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,8 +58,15 @@ KEY_CELLS_CLIPPED = """() => [
     ...document.querySelectorAll('#head-to-head td[data-cell=share]')]
   .filter(c => c.offsetParent !== null && !c.hasAttribute('colspan'))
   .filter(c => { const r = c.getBoundingClientRect();
-                 return r.left < 0 || r.right > window.innerWidth; })
+                 return r.left < 0 || r.right > visualViewport.width; })
   .slice(0, 3).map(c => c.closest('table').id + ': ' + c.textContent.trim().slice(0, 30))"""
+
+
+def _model_paths(demo: str, arena: str) -> list[str]:
+    """The model pages the arena's leaderboard page links to."""
+    with urllib.request.urlopen(f"{demo}/a/{arena}/leaderboard/", timeout=30) as response:  # noqa: S310
+        html = response.read().decode()
+    return sorted(set(re.findall(rf'href="(/a/{arena}/models/[^"/]+/)"', html)))
 
 
 def _board_paths(demo: str, arena: str) -> list[str]:
@@ -67,12 +75,15 @@ def _board_paths(demo: str, arena: str) -> list[str]:
 
 
 def _overflow(page) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    # Measured against the screen's width, not ``innerWidth``: in a mobile browser a page wider
+    # than the screen widens the layout viewport, so ``innerWidth`` grows with the fault.
     return page.evaluate(  # type: ignore[no-any-return]
-        """() => ({scroll: document.documentElement.scrollWidth, inner: window.innerWidth,
+        """(width) => ({scroll: document.documentElement.scrollWidth, inner: width,
                    wide: [...document.querySelectorAll('body *')]
-                     .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+                     .filter(e => e.getBoundingClientRect().right > width + 1)
                      .filter(e => !e.closest('.table-wrap, .matrix-wrap'))
-                     .slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + e.className)})"""
+                     .slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + e.className)})""",
+        PHONE["width"],
     )
 
 
@@ -81,10 +92,11 @@ def test_every_public_page_fits_a_phone_and_boards_show_the_rating_first(demo: s
     # The personal boards first, before a crowd page gives this browser a session: with one
     # they take many seconds on the demo's 17,000 votes (#19 item 7, another part of the issue).
     paths = ["/me/board/", "/a/simulated/me/"]
-    paths += ["/", "/leaderboard/", "/boards/", "/accounts/login/", "/accounts/signup/"]
+    paths += ["/", "/leaderboard/", "/boards/", "/stats/", "/accounts/login/", "/accounts/signup/"]
     for arena in arenas:
         paths += [f"/a/{arena}/", f"/a/{arena}/leaderboard/", f"/a/{arena}/boards/"]
-        paths += [f"/a/{arena}/judges/", *_board_paths(demo, arena)]
+        paths += [f"/a/{arena}/judges/", f"/a/{arena}/stats/", f"/a/{arena}/compare/"]
+        paths += [*_board_paths(demo, arena), *_model_paths(demo, arena)]
     paths += ["/a/vicuna-80/compare/gpt-4/claude/", "/a/vicuna-80/tournaments/1/"]
     too_wide, hidden_ratings, failed, unpublished, hidden_keys = [], [], [], [], []
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -110,7 +122,7 @@ def test_every_public_page_fits_a_phone_and_boards_show_the_rating_first(demo: s
                                  '#ratings-table tbody tr[data-competitor] .rating');
                                if (!cell) return 'no rating cell';
                                const r = cell.getBoundingClientRect();
-                               return r.width > 0 && r.left >= 0 && r.right <= innerWidth
+                               return r.width > 0 && r.left >= 0 && r.right <= visualViewport.width
                                       && r.top >= 0 && r.bottom <= innerHeight
                                       || JSON.stringify(r); }"""
                 )
