@@ -172,3 +172,22 @@ def test_the_system_dark_preference_is_followed_until_the_visitor_chooses(arena_
         page.goto(live_server.url + "/a/main/compare/")
         assert _background(page) != dark
         assert page.get_attribute("#theme-toggle", "aria-pressed") == "false"
+
+
+TICK_COLOUR = """() => { const chart = Chart.getChart('history-chart');
+                         return chart ? chart.scales.y.options.ticks.color : null; }"""
+
+
+def test_board_charts_take_the_theme_colours_and_follow_the_toggle(arena_setup, live_server):
+    """Chart.js drew grey-on-dark text in dark mode: its colours now come from the theme."""
+    _votes_and_boards(arena_setup)
+    with browser_page(**DESKTOP) as page:
+        page.goto(live_server.url + "/a/main/boards/all/bt/")
+        page.wait_for_function("() => window.Chart && Chart.getChart('history-chart')")
+        muted = "getComputedStyle(document.documentElement).getPropertyValue('--muted').trim()"
+        light = page.evaluate(TICK_COLOUR)
+        assert light == page.evaluate(f"() => {muted}")
+        page.click("#theme-toggle")
+        dark = page.evaluate(TICK_COLOUR)
+        assert dark == page.evaluate(f"() => {muted}")
+        assert dark != light
