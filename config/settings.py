@@ -179,6 +179,31 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "timeout": env_int("DATABASE_POOL_TIMEOUT", 30),
         }
 
+#: A PostgreSQL replica (a streaming standby) the rating jobs read the votes from, so that their
+#: full scans leave the primary to the votes and pages. Unset: the jobs read the primary. Only
+#: the jobs' vote reads go there (explicitly, with ``using``): every write and every read that
+#: must see its own writes stays on the primary, and the connection is read-only besides.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL,
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+    if DATABASES["replica"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must be a postgres:// URL")
+    DATABASES["replica"]["OPTIONS"] = {
+        "connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 5),
+        # A standby refuses writes anyway; pointed at a primary by mistake, this one still does.
+        "options": "-c default_transaction_read_only=on",
+    }
+    # Django's own test databases read the primary's through this alias (no second copy).
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+#: The alias the rating jobs read the votes from (a service reads it at call time).
+ARENA_RATING_READ_DATABASE = "replica" if DATABASE_REPLICA_URL else "default"
+#: Migrations run on the primary only: a replica gets its schema from the primary's WAL.
+DATABASE_ROUTERS = ["config.db_routers.PrimaryOnlyMigrations"]
+
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "arena.User"
 # The sign-up page lists these rules beside the password field.

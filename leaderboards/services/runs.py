@@ -12,7 +12,7 @@ from typing import Any
 
 from celery import current_app
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -297,20 +297,57 @@ def rating_run_execute(*, run_id: int, task_id: str) -> str:
         return status
     run = RatingRun.objects.select_related("leaderboard__arena").get(pk=run_id)
     started = time.perf_counter()
-    status = _run_finish(run, task_id, started)
+    using = settings.ARENA_RATING_READ_DATABASE
+    if using != DEFAULT_DB_ALIAS and not _run_bound_to_replica(run, task_id, using):
+        status = "superseded"
+    else:
+        status = _run_finish(run, task_id, started, using=using)
     elapsed = time.perf_counter() - started
     metrics.RATING_JOB_SECONDS.labels(method=run.method, status=status).observe(elapsed)
     return status
 
 
-def _run_finish(run: RatingRun, task_id: str, started: float) -> str:
+def _run_bound_to_replica(run: RatingRun, task_id: str, using: str) -> bool:
+    """Bound a claimed run to the votes the replica holds; False when it has nothing to add.
+
+    The check took the run's watermark on the primary; a replica that lags behind it lacks
+    some of the votes up to it. Rated at that watermark, the run would stand for votes it never
+    read, and the board would skip them for good (a run per watermark). So the run's watermark
+    becomes the newest vote the replica holds, the rows actually read: the next check, seeing
+    no run at the primary's watermark, queues it again. A run the replica cannot take past one
+    already made (the same watermark and parameters) is dropped.
+    """
+    held = arena_selectors.vote_id_newest(using=using)
+    if held >= run.watermark:
+        return True
+    logger.info(
+        "rating run %s: the replica holds votes up to %s of %s; rating those",
+        run.pk,
+        held,
+        run.watermark,
+    )
+    mine = RatingRun.objects.filter(pk=run.pk, status="running", task_id=task_id)
+    if held > 0:
+        try:
+            with transaction.atomic():
+                mine.update(watermark=held)
+        except IntegrityError:  # a run at the replica's watermark exists: nothing new to rate
+            pass
+        else:
+            run.watermark = held
+            return True
+    mine.delete()
+    return False
+
+
+def _run_finish(run: RatingRun, task_id: str, started: float, *, using: str) -> str:
     """Compute a claimed run and store its outcome; returns the run's final status."""
     run_id = run.pk
     try:
         with _Heartbeat(run_id, task_id):
-            output = run_compute(run)
+            output = run_compute(run, using=using)
             # Stored with the run so that the board page never reads the votes (#21).
-            matrices = matrices_json(matrices_compute(run, output.report))
+            matrices = matrices_json(matrices_compute(run, output.report, using=using))
     except (RatingError, ValueError) as error:  # OptionsError is a ValueError
         RatingRun.objects.filter(pk=run_id, task_id=task_id).update(
             status="failed", error=str(error)[:2000], finished_at=timezone.now()
@@ -355,8 +392,11 @@ def _run_failed_alert(run: RatingRun, error: Exception) -> None:
     )
 
 
-def run_compute(run: RatingRun) -> engine.MethodOutput:
-    """The rating engine on the run's votes: the same call as ``python -m ratings rate``."""
+def run_compute(run: RatingRun, *, using: str = DEFAULT_DB_ALIAS) -> engine.MethodOutput:
+    """The rating engine on the run's votes: the same call as ``python -m ratings rate``.
+
+    ``using`` is the database the votes are read from (the replica's alias when configured).
+    """
     stored = run.params.get("options")
     if not isinstance(stored, dict):  # a run queued by the first version: flags, not options
         raise ValueError("this run's parameters predate typed options; a newer run replaces it")
@@ -370,6 +410,7 @@ def run_compute(run: RatingRun) -> engine.MethodOutput:
         prompt_axis=axis,
         inverse_probability=bool(run.params.get("ipw")),
         with_features=run.method in NEEDS_ANSWERS,
+        using=using,
     )
     if comparisons.n_comparisons == 0:
         raise ValueError("no votes in this scope")
