@@ -11,6 +11,7 @@ from pathlib import Path
 import dj_database_url
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from config.env import env_bool, env_int, env_list, env_secret, env_str
 from config.logconfig import logging_config
@@ -292,6 +293,20 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 660)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # An unacknowledged job (its worker was killed) returns to the queue after this long.
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+}
+# Queues per family of work, so that workers scale apart (docs/deploying.md#scaling): "arena"
+# for generation, judging and the beat's housekeeping; the rating jobs by method family
+# (leaderboards.services.runs.rating_queue picks one per run). A worker started without -Q
+# (make worker, make stack, deploy/run.sh worker unless CELERY_QUEUES is set) consumes them
+# all; "celery", the former default, is kept so that messages sent before an upgrade still run.
+ARENA_QUEUES = ("arena", "ratings.fast", "ratings.bootstrap", "ratings.heavy", "celery")
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in ARENA_QUEUES]
+CELERY_TASK_DEFAULT_QUEUE = "arena"
+CELERY_TASK_ROUTES = {
+    # a run sent without its family's queue (by hand, from a shell) is a point fit's
+    "ratings.rating_run_execute": {"queue": "ratings.fast"},
+    "ratings.*": {"queue": "arena"},
+    "arena.*": {"queue": "arena"},
 }
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "leaderboards-check": {

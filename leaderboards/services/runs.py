@@ -40,6 +40,29 @@ DEFAULT_LEADERBOARDS = (
 )
 
 
+#: The worker queues of the rating jobs, by method family (``CELERY_TASK_QUEUES`` declares them,
+#: and a worker started without ``-Q`` consumes them all). A deployment scales each apart: the
+#: point fits are quick and keep boards fresh; resampled intervals and the games and style fits
+#: take longer and must not hold them up. See docs/deploying.md.
+QUEUE_FAST = "ratings.fast"
+QUEUE_BOOTSTRAP = "ratings.bootstrap"
+QUEUE_HEAVY = "ratings.heavy"
+#: Methods that solve games or fit style features: the heavy queue, whatever their options.
+HEAVY_METHODS = frozenset({"nash", "equilibrium-ne", "equilibrium-cce", "style-bt"})
+
+
+def rating_queue(method: str, options: dict[str, Any]) -> str:
+    """The queue of a run of ``method`` with these stored options: heavy for the games and the
+    style fit, bootstrap for resampled intervals (bootstrap rounds, or several Elo orderings),
+    fast for a point fit (Elo, Bradley–Terry, Davidson, win rates)."""
+    if method in HEAVY_METHODS:
+        return QUEUE_HEAVY
+    rounds, orderings = options.get("bootstrap"), options.get("orderings")
+    if (isinstance(rounds, int) and rounds > 0) or (isinstance(orderings, int) and orderings > 1):
+        return QUEUE_BOOTSTRAP
+    return QUEUE_FAST
+
+
 #: Methods that fit the answers' style features: queued only for scopes whose every vote has both
 #: answers (votes imported without answer texts have none, and the fit would fail).
 NEEDS_ANSWERS = frozenset({"style-bt"})
@@ -201,7 +224,7 @@ def _run_queue(
                 watermark=watermark,
             )
             if enqueue:
-                _enqueue_on_commit(run.id)
+                _enqueue_on_commit(run.id, rating_queue(method, options))
     except IntegrityError:  # another check queued it first
         return None
     return run
@@ -212,19 +235,21 @@ def _runs_requeue_lost() -> list[int]:
     grace = timedelta(seconds=settings.ARENA_RATING_REQUEUE_SECONDS)
     lost = RatingRun.objects.filter(
         Q(status="queued", created_at__lt=now - grace) | _stale_q()
-    ).values_list("id", flat=True)
-    ids = list(lost)
-    for run_id in ids:
-        _enqueue_on_commit(run_id)
+    ).values_list("id", "method", "params")
+    ids = []
+    for run_id, method, params in lost:
+        options = params.get("options") if isinstance(params, dict) else None
+        _enqueue_on_commit(run_id, rating_queue(method, options or {}))
+        ids.append(run_id)
     return ids
 
 
-def _enqueue_on_commit(run_id: int) -> None:
+def _enqueue_on_commit(run_id: int, queue: str) -> None:
     def send() -> None:
         try:
             # By name, through the Celery app, so that services never import the tasks that
             # wrap them; the registered task still honours eager mode in the demo.
-            current_app.tasks[RATING_RUN_EXECUTE].delay(run_id)
+            current_app.tasks[RATING_RUN_EXECUTE].apply_async((run_id,), queue=queue)
         except Exception:  # broker down: the run stays queued and the next check retries it
             logger.warning("could not enqueue rating run %s", run_id, exc_info=True)
 
