@@ -66,8 +66,9 @@ class Postgres:
         self.start()
         self.run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "arena")
 
-    def start(self) -> None:
+    def start(self, *settings: str) -> None:
         options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.tmp} -c fsync=off"
+        options += "".join(f" -c {setting}" for setting in settings)
         log = str(self.tmp / "postgres.log")
         self.run("pg_ctl", "-D", str(self.data), "-w", "-l", log, "-o", options, "start")
 
@@ -90,7 +91,8 @@ class Replicated:
             *("-h", "127.0.0.1", "-p", str(self.primary.port), "-U", "postgres"),
             *("-D", str(self.standby.data), "-R", "-X", "stream", "--no-sync"),
         )
-        self.standby.start()
+        # As docs/deploying.md advises: replay never cancels a job's read on the standby.
+        self.standby.start("hot_standby_feedback=on", "max_standby_streaming_delay=-1")
 
     def stop(self) -> None:
         self.standby.stop()
