@@ -32,6 +32,8 @@ from ratings.core.types import Comparisons
 from ratings.engine.votefile import read_comparisons
 from tests.ratings.conftest import SHARED_DATA
 
+pytestmark = pytest.mark.e2e  # two PostgreSQL servers and manage.py processes of its own
+
 ROOT = Path(__file__).resolve().parents[2]
 VOTES = SHARED_DATA / "llmfao/votes.jsonl"
 
