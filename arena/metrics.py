@@ -126,7 +126,8 @@ def _queue_lengths(broker_url: str, queues: Sequence[str]) -> dict[str, int]:
 
 
 def queue_depth_collector() -> QueueDepthCollector:
-    queues = [getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "celery")]
+    # every family's queue, so that each worker pool can be scaled on its own backlog
+    queues = list(getattr(settings, "ARENA_QUEUES", ("celery",)))
     return QueueDepthCollector(settings.CELERY_BROKER_URL, queues)
 
 

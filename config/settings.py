@@ -11,6 +11,7 @@ from pathlib import Path
 import dj_database_url
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from config.env import env_bool, env_int, env_list, env_secret, env_str
 from config.logconfig import logging_config
@@ -179,6 +180,31 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "timeout": env_int("DATABASE_POOL_TIMEOUT", 30),
         }
 
+#: A PostgreSQL replica (a streaming standby) the rating jobs read the votes from, so that their
+#: full scans leave the primary to the votes and pages. Unset: the jobs read the primary. Only
+#: the jobs' vote reads go there (explicitly, with ``using``): every write and every read that
+#: must see its own writes stays on the primary, and the connection is read-only besides.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL,
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+    if DATABASES["replica"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must be a postgres:// URL")
+    DATABASES["replica"]["OPTIONS"] = {
+        "connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 5),
+        # A standby refuses writes anyway; pointed at a primary by mistake, this one still does.
+        "options": "-c default_transaction_read_only=on",
+    }
+    # Django's own test databases read the primary's through this alias (no second copy).
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+#: The alias the rating jobs read the votes from (a service reads it at call time).
+ARENA_RATING_READ_DATABASE = "replica" if DATABASE_REPLICA_URL else "default"
+#: Migrations run on the primary only: a replica gets its schema from the primary's WAL.
+DATABASE_ROUTERS = ["config.db_routers.PrimaryOnlyMigrations"]
+
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "arena.User"
 # The sign-up page lists these rules beside the password field.
@@ -267,6 +293,20 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 660)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # An unacknowledged job (its worker was killed) returns to the queue after this long.
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+}
+# Queues per family of work, so that workers scale apart (docs/deploying.md#scaling): "arena"
+# for generation, judging and the beat's housekeeping; the rating jobs by method family
+# (leaderboards.services.runs.rating_queue picks one per run). A worker started without -Q
+# (make worker, make stack, deploy/run.sh worker unless CELERY_QUEUES is set) consumes them
+# all; "celery", the former default, is kept so that messages sent before an upgrade still run.
+ARENA_QUEUES = ("arena", "ratings.fast", "ratings.bootstrap", "ratings.heavy", "celery")
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in ARENA_QUEUES]
+CELERY_TASK_DEFAULT_QUEUE = "arena"
+CELERY_TASK_ROUTES = {
+    # a run sent without its family's queue (by hand, from a shell) is a point fit's
+    "ratings.rating_run_execute": {"queue": "ratings.fast"},
+    "ratings.*": {"queue": "arena"},
+    "arena.*": {"queue": "arena"},
 }
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "leaderboards-check": {

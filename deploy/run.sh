@@ -34,6 +34,7 @@ case "${1:-}" in
     exec celery -A config "${celery_quiet[@]}" worker --loglevel "${LOG_LEVEL:-INFO}" \
       --concurrency "${CELERY_CONCURRENCY:-2}" \
       --hostname "${CELERY_HOSTNAME:-worker@%h}" \
+      ${CELERY_WORKER_QUEUES:+--queues "$CELERY_WORKER_QUEUES"} \
       --without-gossip --without-mingle
     ;;
   beat)

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+from django.db import DEFAULT_DB_ALIAS
 from numpy.typing import NDArray
 
 from arena import selectors as arena_selectors
@@ -59,6 +60,7 @@ def comparisons_for_leaderboard(
     prompt_axis: str = "prompt",
     inverse_probability: bool = False,
     with_features: bool = True,
+    using: str = DEFAULT_DB_ALIAS,
 ) -> Comparisons:
     """The leaderboard's votes up to ``watermark`` (by vote id), in vote order.
 
@@ -68,13 +70,18 @@ def comparisons_for_leaderboard(
     (``p_b``, NaN where a vote has none) when any vote has one. With ``inverse_probability``,
     each vote weighs ``1/p`` (see :func:`vote_weights_from_probabilities`). Competitors are
     numbered by name, as ``Comparisons.from_labels`` does. The votes are read as numpy columns
-    (``arena.selectors.vote_columns_in_scope``), never as rows.
+    (``arena.selectors.vote_columns_in_scope``), never as rows, from the database ``using``
+    names (the replica's alias, for a job, when one is configured), names and categories too.
     """
     cols = arena_selectors.vote_columns_in_scope(
-        leaderboard.arena, scope_of(leaderboard), watermark, with_features=with_features
+        leaderboard.arena,
+        scope_of(leaderboard),
+        watermark,
+        with_features=with_features,
+        using=using,
     )
-    names, a, b = _competitors_by_name(cols.competitor_a, cols.competitor_b)
-    prompt, prompt_names = _groups_first_seen(cols.prompt_id, prompt_axis)
+    names, a, b = _competitors_by_name(cols.competitor_a, cols.competitor_b, using=using)
+    prompt, prompt_names = _groups_first_seen(cols.prompt_id, prompt_axis, using=using)
     features = cols.features
     have_features = features is not None and len(a) > 0 and not np.isnan(features).any()
     return Comparisons(
@@ -97,11 +104,11 @@ def comparisons_for_leaderboard(
 
 
 def _competitors_by_name(
-    ids_a: NDArray[np.int64], ids_b: NDArray[np.int64]
+    ids_a: NDArray[np.int64], ids_b: NDArray[np.int64], *, using: str
 ) -> tuple[tuple[str, ...], IntArray, IntArray]:
     """The competitors met, sorted by name, and each side's position among them."""
     ids = np.unique(np.concatenate([ids_a, ids_b]))
-    by_id = arena_selectors.competitor_names_by_id(ids.tolist())
+    by_id = arena_selectors.competitor_names_by_id(ids.tolist(), using=using)
     names = sorted(by_id[int(i)] for i in ids)
     position = {name: k for k, name in enumerate(names)}
     rank = np.array([position[by_id[int(i)]] for i in ids], dtype=np.intp)
@@ -111,14 +118,14 @@ def _competitors_by_name(
 
 
 def _groups_first_seen(
-    prompt_ids: NDArray[np.int64], axis: str
+    prompt_ids: NDArray[np.int64], axis: str, *, using: str
 ) -> tuple[IntArray, tuple[str, ...]]:
     """Each vote's prompt (or category) numbered in the order first met, and the keys' names."""
     prompts, first, inverse = np.unique(prompt_ids, return_index=True, return_inverse=True)
     if axis == "prompt":
         keys = [str(p) for p in prompts.tolist()]
     else:
-        categories = arena_selectors.prompt_categories(prompts.tolist())
+        categories = arena_selectors.prompt_categories(prompts.tolist(), using=using)
         keys = [categories[p] for p in prompts.tolist()]
     # a key's first vote: the earliest first vote of its prompts
     key_names, key_of_prompt = np.unique(np.array(keys, dtype=object), return_inverse=True)

@@ -47,7 +47,12 @@ from arena.selectors.boards import (
     tag_leaders,
     tag_rates,
 )
-from arena.selectors.columns import VoteColumns, prompt_categories, vote_columns_in_scope
+from arena.selectors.columns import (
+    VoteColumns,
+    prompt_categories,
+    vote_columns_in_scope,
+    vote_id_newest,
+)
 from arena.selectors.compare import (
     HeadToHead,
     MatchVote,
@@ -184,6 +189,7 @@ __all__ = [
     "vote_columns_in_scope",
     "vote_export_rows",
     "vote_history_for_user",
+    "vote_id_newest",
     "vote_outcomes_for_arena",
     "vote_rows_in_scope",
     "voter_flags_list",

@@ -13,13 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import BigIntegerField, F, FloatField, Value
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Cast, Coalesce
 from numpy.typing import NDArray
 
-from arena.models import Arena, Prompt
+from arena.models import Arena, Prompt, Vote
 from arena.selectors.scopes import votes_in_scope
 from arena.selectors.votes import VoteScope
 
@@ -65,16 +65,26 @@ def _columns(with_features: bool) -> dict[str, Combinable]:
 
 
 def vote_columns_in_scope(
-    arena: Arena, scope: VoteScope, watermark: int, *, with_features: bool = False
+    arena: Arena,
+    scope: VoteScope,
+    watermark: int,
+    *,
+    with_features: bool = False,
+    using: str = DEFAULT_DB_ALIAS,
 ) -> VoteColumns:
-    """The scope's votes up to ``watermark`` (by vote id), in vote order, as numpy columns."""
+    """The scope's votes up to ``watermark`` (by vote id), in vote order, as numpy columns.
+
+    ``using`` names the database read: the rating jobs pass the replica's alias when one is
+    configured (every subquery of the scope runs there too, in the same statement).
+    """
     cols = _columns(with_features)
-    scoped = votes_in_scope(arena, scope).filter(id__lte=watermark)
-    if connection.vendor == "postgresql":
+    scoped = votes_in_scope(arena, scope).using(using).filter(id__lte=watermark)
+    if connections[using].vendor == "postgresql":
         named = scoped.order_by().values(
             col_id=Cast("id", BigIntegerField()), **{f"col_{k}": v for k, v in cols.items()}
         )
-        table = _copy_binary(named.query.sql_with_params(), list(cols))
+        query = named.query.get_compiler(using=using).as_sql()
+        table = _copy_binary(query, list(cols), using=using)
     else:
         rows = list(scoped.order_by("id").values_list(*cols.values()))
         table = {
@@ -103,7 +113,9 @@ _INTEGER_COLUMNS = frozenset({"id", "competitor_a", "competitor_b", "outcome", "
 _BLOCK_VOTES = 1 << 18
 
 
-def _copy_binary(query: tuple[str, Iterable[object]], names: list[str]) -> dict[str, np.ndarray]:
+def _copy_binary(
+    query: tuple[str, Iterable[object]], names: list[str], *, using: str
+) -> dict[str, np.ndarray]:
     """The query's columns, by vote id, through a binary COPY of one array per column and block.
 
     PostgreSQL sends a COPY one message a row, and a Python step per message would cost more
@@ -119,7 +131,8 @@ def _copy_binary(query: tuple[str, Iterable[object]], names: list[str]) -> dict[
     )
     parts: dict[str, list[np.ndarray]] = {name: [] for name in ["id", *names]}
     pending = bytearray()
-    with connection.cursor() as cursor, cursor.cursor.copy(statement, tuple(params)) as copy:
+    database = connections[using]
+    with database.cursor() as cursor, cursor.cursor.copy(statement, tuple(params)) as copy:
         for chunk in copy:
             pending += chunk
             _parse_rows(pending, parts)
@@ -176,6 +189,20 @@ def _array_values(field: memoryview, integer: bool) -> np.ndarray:
     return cells["value"].astype(np.int64 if integer else np.float64)
 
 
-def prompt_categories(prompt_ids: Iterable[int]) -> dict[int, str]:
+def prompt_categories(
+    prompt_ids: Iterable[int], *, using: str = DEFAULT_DB_ALIAS
+) -> dict[int, str]:
     """Each prompt's category (empty when it has none)."""
-    return dict(Prompt.objects.filter(pk__in=list(prompt_ids)).values_list("id", "category"))
+    prompts = Prompt.objects.using(using).filter(pk__in=list(prompt_ids))
+    return dict(prompts.values_list("id", "category"))
+
+
+def vote_id_newest(*, using: str = DEFAULT_DB_ALIAS) -> int:
+    """The highest vote id the database holds, 0 when it holds none (an index-only read).
+
+    On a replica this is how far it has replayed the primary's votes: a job that reads there
+    bounds its read (and the watermark it records) by it, so that a lagging replica makes the
+    board wait for the votes it lacks, never skip them.
+    """
+    newest = Vote.objects.using(using).order_by("-id").values_list("id", flat=True).first()
+    return newest or 0

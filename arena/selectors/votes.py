@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from arena.models import (
@@ -184,8 +185,11 @@ def competitor_ids_by_name(names: Collection[str]) -> dict[str, int]:
     return dict(Competitor.objects.filter(name__in=list(names)).values_list("name", "id"))
 
 
-def competitor_names_by_id(ids: Collection[int]) -> dict[int, str]:
-    return dict(Competitor.objects.filter(pk__in=list(ids)).values_list("id", "name"))
+def competitor_names_by_id(
+    ids: Collection[int], *, using: str = DEFAULT_DB_ALIAS
+) -> dict[int, str]:
+    competitors = Competitor.objects.using(using).filter(pk__in=list(ids))
+    return dict(competitors.values_list("id", "name"))
 
 
 def competitor_names_for_arena(arena: Arena) -> list[str]:

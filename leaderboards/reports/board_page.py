@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+from django.db import DEFAULT_DB_ALIAS
 
 from leaderboards import selectors
 from leaderboards.models import Leaderboard, RatingRun
@@ -58,14 +59,17 @@ def matrices_json(matrices: Matrices) -> dict[str, Any]:
     return asdict(matrices)
 
 
-def matrices_compute(run: RatingRun, result: dict[str, Any] | None) -> Matrices:
+def matrices_compute(
+    run: RatingRun, result: dict[str, Any] | None, *, using: str = DEFAULT_DB_ALIAS
+) -> Matrices:
     """Predicted (from the ratings) and observed win rates, and battle counts, per pair.
 
-    ``result`` is the run's report (the job passes it before storing it with the run)."""
+    ``result`` is the run's report (the job passes it before storing it with the run, and the
+    database it read the votes from as ``using``)."""
     rows = result["competitors"] if result else []
     names = [row["name"] for row in rows]
     group = [row.get("group", 0) for row in rows]  # no prediction between groups that never met
-    comparisons = selectors.comparisons_for_leaderboard(run.leaderboard, run.watermark)
+    comparisons = selectors.comparisons_for_leaderboard(run.leaderboard, run.watermark, using=using)
     position = {name: k for k, name in enumerate(comparisons.names)}
     n = len(names)
     battles = np.zeros((n, n))

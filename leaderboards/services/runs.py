@@ -12,7 +12,7 @@ from typing import Any
 
 from celery import current_app
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -38,6 +38,29 @@ DEFAULT_LEADERBOARDS = (
     ("crowd", "Crowd votes", "crowd"),
     ("judges", "Judge votes", "judge"),
 )
+
+
+#: The worker queues of the rating jobs, by method family (``CELERY_TASK_QUEUES`` declares them,
+#: and a worker started without ``-Q`` consumes them all). A deployment scales each apart: the
+#: point fits are quick and keep boards fresh; resampled intervals and the games and style fits
+#: take longer and must not hold them up. See docs/deploying.md.
+QUEUE_FAST = "ratings.fast"
+QUEUE_BOOTSTRAP = "ratings.bootstrap"
+QUEUE_HEAVY = "ratings.heavy"
+#: Methods that solve games or fit style features: the heavy queue, whatever their options.
+HEAVY_METHODS = frozenset({"nash", "equilibrium-ne", "equilibrium-cce", "style-bt"})
+
+
+def rating_queue(method: str, options: dict[str, Any]) -> str:
+    """The queue of a run of ``method`` with these stored options: heavy for the games and the
+    style fit, bootstrap for resampled intervals (bootstrap rounds, or several Elo orderings),
+    fast for a point fit (Elo, Bradley–Terry, Davidson, win rates)."""
+    if method in HEAVY_METHODS:
+        return QUEUE_HEAVY
+    rounds, orderings = options.get("bootstrap"), options.get("orderings")
+    if (isinstance(rounds, int) and rounds > 0) or (isinstance(orderings, int) and orderings > 1):
+        return QUEUE_BOOTSTRAP
+    return QUEUE_FAST
 
 
 #: Methods that fit the answers' style features: queued only for scopes whose every vote has both
@@ -201,7 +224,7 @@ def _run_queue(
                 watermark=watermark,
             )
             if enqueue:
-                _enqueue_on_commit(run.id)
+                _enqueue_on_commit(run.id, rating_queue(method, options))
     except IntegrityError:  # another check queued it first
         return None
     return run
@@ -212,19 +235,21 @@ def _runs_requeue_lost() -> list[int]:
     grace = timedelta(seconds=settings.ARENA_RATING_REQUEUE_SECONDS)
     lost = RatingRun.objects.filter(
         Q(status="queued", created_at__lt=now - grace) | _stale_q()
-    ).values_list("id", flat=True)
-    ids = list(lost)
-    for run_id in ids:
-        _enqueue_on_commit(run_id)
+    ).values_list("id", "method", "params")
+    ids = []
+    for run_id, method, params in lost:
+        options = params.get("options") if isinstance(params, dict) else None
+        _enqueue_on_commit(run_id, rating_queue(method, options or {}))
+        ids.append(run_id)
     return ids
 
 
-def _enqueue_on_commit(run_id: int) -> None:
+def _enqueue_on_commit(run_id: int, queue: str) -> None:
     def send() -> None:
         try:
             # By name, through the Celery app, so that services never import the tasks that
             # wrap them; the registered task still honours eager mode in the demo.
-            current_app.tasks[RATING_RUN_EXECUTE].delay(run_id)
+            current_app.tasks[RATING_RUN_EXECUTE].apply_async((run_id,), queue=queue)
         except Exception:  # broker down: the run stays queued and the next check retries it
             logger.warning("could not enqueue rating run %s", run_id, exc_info=True)
 
@@ -297,20 +322,57 @@ def rating_run_execute(*, run_id: int, task_id: str) -> str:
         return status
     run = RatingRun.objects.select_related("leaderboard__arena").get(pk=run_id)
     started = time.perf_counter()
-    status = _run_finish(run, task_id, started)
+    using = settings.ARENA_RATING_READ_DATABASE
+    if using != DEFAULT_DB_ALIAS and not _run_bound_to_replica(run, task_id, using):
+        status = "superseded"
+    else:
+        status = _run_finish(run, task_id, started, using=using)
     elapsed = time.perf_counter() - started
     metrics.RATING_JOB_SECONDS.labels(method=run.method, status=status).observe(elapsed)
     return status
 
 
-def _run_finish(run: RatingRun, task_id: str, started: float) -> str:
+def _run_bound_to_replica(run: RatingRun, task_id: str, using: str) -> bool:
+    """Bound a claimed run to the votes the replica holds; False when it has nothing to add.
+
+    The check took the run's watermark on the primary; a replica that lags behind it lacks
+    some of the votes up to it. Rated at that watermark, the run would stand for votes it never
+    read, and the board would skip them for good (a run per watermark). So the run's watermark
+    becomes the newest vote the replica holds, the rows actually read: the next check, seeing
+    no run at the primary's watermark, queues it again. A run the replica cannot take past one
+    already made (the same watermark and parameters) is dropped.
+    """
+    held = arena_selectors.vote_id_newest(using=using)
+    if held >= run.watermark:
+        return True
+    logger.info(
+        "rating run %s: the replica holds votes up to %s of %s; rating those",
+        run.pk,
+        held,
+        run.watermark,
+    )
+    mine = RatingRun.objects.filter(pk=run.pk, status="running", task_id=task_id)
+    if held > 0:
+        try:
+            with transaction.atomic():
+                mine.update(watermark=held)
+        except IntegrityError:  # a run at the replica's watermark exists: nothing new to rate
+            pass
+        else:
+            run.watermark = held
+            return True
+    mine.delete()
+    return False
+
+
+def _run_finish(run: RatingRun, task_id: str, started: float, *, using: str) -> str:
     """Compute a claimed run and store its outcome; returns the run's final status."""
     run_id = run.pk
     try:
         with _Heartbeat(run_id, task_id):
-            output = run_compute(run)
+            output = run_compute(run, using=using)
             # Stored with the run so that the board page never reads the votes (#21).
-            matrices = matrices_json(matrices_compute(run, output.report))
+            matrices = matrices_json(matrices_compute(run, output.report, using=using))
     except (RatingError, ValueError) as error:  # OptionsError is a ValueError
         RatingRun.objects.filter(pk=run_id, task_id=task_id).update(
             status="failed", error=str(error)[:2000], finished_at=timezone.now()
@@ -355,8 +417,11 @@ def _run_failed_alert(run: RatingRun, error: Exception) -> None:
     )
 
 
-def run_compute(run: RatingRun) -> engine.MethodOutput:
-    """The rating engine on the run's votes: the same call as ``python -m ratings rate``."""
+def run_compute(run: RatingRun, *, using: str = DEFAULT_DB_ALIAS) -> engine.MethodOutput:
+    """The rating engine on the run's votes: the same call as ``python -m ratings rate``.
+
+    ``using`` is the database the votes are read from (the replica's alias when configured).
+    """
     stored = run.params.get("options")
     if not isinstance(stored, dict):  # a run queued by the first version: flags, not options
         raise ValueError("this run's parameters predate typed options; a newer run replaces it")
@@ -370,6 +435,7 @@ def run_compute(run: RatingRun) -> engine.MethodOutput:
         prompt_axis=axis,
         inverse_probability=bool(run.params.get("ipw")),
         with_features=run.method in NEEDS_ANSWERS,
+        using=using,
     )
     if comparisons.n_comparisons == 0:
         raise ValueError("no votes in this scope")

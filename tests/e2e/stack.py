@@ -103,7 +103,8 @@ class Stack:
         )
         wait_for_port(self.web_port)
 
-    def start_worker(self, name: str = "worker") -> None:
+    def start_worker(self, name: str = "worker", *, queues: str = "") -> None:
+        """A worker; with ``queues`` (comma-separated), one that consumes only those."""
         self.start(
             name,
             [
@@ -115,6 +116,7 @@ class Stack:
                 "--loglevel=INFO",
                 "-n",
                 f"{name}-{uuid.uuid4().hex[:6]}@%h",
+                *(["-Q", queues] if queues else []),
             ],
         )
 
