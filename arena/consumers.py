@@ -15,6 +15,7 @@ names), and ``error`` (code, status, message: the same as the HTTP refusal would
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import weakref
@@ -34,6 +35,11 @@ from arena.services.votes import outcome_parse
 from arena.voters import Voter
 
 logger = logging.getLogger(__name__)
+
+#: Service calls run in the thread pool, not Django's one thread for sync code: fifty
+#: battles starting at once would otherwise wait for each other's writes before their first
+#: token. Each call is a transaction of its own, so no call needs another's thread.
+_db = functools.partial(database_sync_to_async, thread_sensitive=False)
 
 #: Calls in flight per endpoint (its ``concurrency``), per event loop of this process.
 _limits: weakref.WeakKeyDictionary[
@@ -103,13 +109,13 @@ class LiveBattleConsumer(AsyncJsonWebsocketConsumer):
             await self._abandon("The voter asked a new prompt before voting.")
             if self.arena is None:  # connect closed the socket; a frame is not expected
                 raise InvalidRequest
-            start = await database_sync_to_async(live_services.live_battle_start)(
+            start = await _db(live_services.live_battle_start)(
                 arena=self.arena, voter=self._voter(), text=text
             )
             await self.send_json({"type": "battle", "battle": start.public_id})
             self._stream(start)
         elif kind == "followup":
-            start = await database_sync_to_async(live_services.live_turn_add)(
+            start = await _db(live_services.live_turn_add)(
                 public_id=self._battle_id(frame), voter=self._voter(), text=text
             )
             self._stream(start)
@@ -137,7 +143,7 @@ class LiveBattleConsumer(AsyncJsonWebsocketConsumer):
         finally:
             for answer in answers:
                 answer.cancel()
-        await database_sync_to_async(live_services.live_turn_finish)(public_id=start.public_id)
+        await _db(live_services.live_turn_finish)(public_id=start.public_id)
         await self.send_json({"type": "ready", "battle": start.public_id, "turn": start.turn})
 
     async def _answer(
@@ -159,17 +165,13 @@ class LiveBattleConsumer(AsyncJsonWebsocketConsumer):
                 return f"Model {call.side.upper()}: {error}"
             except TimeoutError:
                 return f"Model {call.side.upper()}: no whole answer in {config.timeout:g} s."
-        await database_sync_to_async(live_services.live_answer_store)(
-            call=call, measure=stream.measure()
-        )
+        await _db(live_services.live_answer_store)(call=call, measure=stream.measure())
         stream.done = True
         await self.send_json({"type": "done", "side": call.side, "turn": start.turn})
         return None
 
     async def _void(self, public_id: str, reason: str) -> None:
-        voided = await database_sync_to_async(live_services.live_battle_void)(
-            public_id=public_id, reason=reason
-        )
+        voided = await _db(live_services.live_battle_void)(public_id=public_id, reason=reason)
         if voided:
             logger.info("live battle %s voided: %s", public_id, reason)
             if self.public_id == public_id:
@@ -186,9 +188,7 @@ class LiveBattleConsumer(AsyncJsonWebsocketConsumer):
         for task in streaming:
             task.cancel()
         if self.public_id is not None:
-            await database_sync_to_async(live_services.live_battle_void)(
-                public_id=self.public_id, reason=reason
-            )
+            await _db(live_services.live_battle_void)(public_id=self.public_id, reason=reason)
             self.public_id = None
 
     async def _vote(self, public_id: str, value: object) -> None:
@@ -198,7 +198,7 @@ class LiveBattleConsumer(AsyncJsonWebsocketConsumer):
             for task in list(self.tasks):
                 task.cancel()  # the voter cuts the models off: the rest is not shown
             cut = {cid: s.measure() for cid, s in self.streams.items() if not s.done}
-        await database_sync_to_async(live_services.live_vote)(
+        await _db(live_services.live_vote)(
             public_id=public_id, voter=self._voter(), outcome=outcome, cut=cut
         )
         if public_id == self.public_id:

@@ -100,8 +100,7 @@ def live_page(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     except ArenaError as error:
         return _refused(request, error)
     socket = "/ws/live/" if slug is None else f"/ws/a/{arena.slug}/live/"
-    context = {"arena": arena, "socket": socket, "outcomes": [(o.name, o.label) for o in Outcome]}
-    return render(request, "arena/live.html", context)
+    return render(request, "arena/live.html", {"arena": arena, "socket": socket})
 
 
 @require_POST

@@ -116,7 +116,7 @@
       document.getElementById("live-void-text").textContent = m.message;
       voidBox.hidden = false; say(""); setAsking(true);
     } else if (m.type === "voted") {
-      voted = true; setVoting(false);
+      voted = true; setVoting(false); votes.hidden = true;
       conversation.querySelectorAll(".answer").forEach(function (a) { a.classList.remove("streaming"); });
       ["a", "b"].forEach(function (side) {
         conversation.querySelectorAll("h2.side-" + side).forEach(function (h) {
