@@ -27,6 +27,7 @@ from arena.models import (
 )
 from tests.e2e.browser import browser_page
 from tests.e2e.stack import Stack, board_push, running_stack
+from tests.e2e.test_accessibility import axe_script, violations
 from tests.endpoint_server import Reply, last_user_message, pieces_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -82,7 +83,8 @@ def test_a_voter_asks_sees_both_answers_stream_follows_up_and_votes(
     server = endpoint_server(streaming_script(0.04))
     arena = live_arena(server)
     with running_stack(tmp_path) as stack:
-        with browser_page(viewport={"width": 1280, "height": 900}) as page:
+        # axe is injected as a script of the page's own, which the site's CSP forbids.
+        with browser_page(viewport={"width": 1280, "height": 900}, bypass_csp=True) as page:
             page.goto(stack.url + "/")  # the default arena takes own prompts: / leads to /live/
             assert page.url.endswith("/live/")
             page.fill("#prompt", "Why are there tides?")
@@ -107,12 +109,14 @@ def test_a_voter_asks_sees_both_answers_stream_follows_up_and_votes(
             assert "Orca" not in page.inner_text("main")
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / "live-desktop.png"), full_page=True)
+            assert not violations(page, axe_script())
             page.click("#live-vote button[data-outcome='A']")
             page.wait_for_selector("#live-result:not([hidden])", timeout=10_000)
             revealed = page.inner_text("#live-result")
             page.set_viewport_size({"width": 390, "height": 844})
             assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
             page.screenshot(path=str(SCREENSHOTS / "live-phone.png"), full_page=True)
+            assert not violations(page, axe_script())
         pushed = listen(stack, lambda m: m.get("n_votes") == 1)
 
     battle = Battle.objects.select_related("competitor_a", "competitor_b").get(arena=arena)
