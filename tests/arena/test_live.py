@@ -195,3 +195,21 @@ def test_a_vote_cut_short_by_the_voter_stores_what_was_shown(endpoint_server):
     assert (battle.completion_b.text, battle.completion_b.output_tokens) == ("partial b", 2)
     assert battle.completion_b.n_chars == len("partial b")
     assert LiveBattle.objects.get().status == "voted"
+
+
+def test_the_admin_shows_a_voided_live_battle_and_its_turns(admin_client, endpoint_server):
+    from arena.services import live
+    from arena.voters import Voter
+
+    arena = _arena(endpoint_server(_script()))
+    start = live.live_battle_start(
+        arena=arena, voter=Voter(session_key="s" * 32), text="Shown to the operator"
+    )
+    assert live.live_battle_void(public_id=start.public_id, reason="Model A: test failure")
+    listing = admin_client.get("/admin/arena/livebattle/?status=voided")
+    assert listing.status_code == 200
+    assert "Model A: test failure" in listing.content.decode()
+    page = admin_client.get(f"/admin/arena/livebattle/{Battle.objects.get().pk}/change/")
+    assert page.status_code == 200
+    assert "Shown to the operator" in page.content.decode()
+    assert admin_client.get("/admin/arena/livebattle/add/").status_code == 403
