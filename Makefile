@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: install demo test test-core lint typecheck docs fmt check worker beat bench bench-equilibrium \
-	bench-api bench-crowd bench-upload faults stack stack-down stack-status stack-smoke
+	bench-api bench-crowd bench-live bench-upload faults stack stack-down stack-status stack-smoke
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -79,6 +79,13 @@ bench: $(ORACLES)
 bench-crowd: $(STAMP)
 	bash deploy/ensure_services.sh
 	$(BIN)/python bench/crowd_path.py $(BENCH_CROWD_ARGS)
+
+# Own-prompt battles: 50 at once through Daphne, streaming from the local test endpoint; the
+# browser-side first token beside the endpoint's own, tokens lost, memory per open battle
+# (a fresh database arena_live_bench, or BENCH_DATABASE_URL).
+bench-live: $(STAMP)
+	bash deploy/ensure_services.sh
+	$(BIN)/python bench/live_battles.py $(BENCH_LIVE_ARGS)
 
 # Only the equilibrium solvers, beside those of a baseline revision in the same run
 # (BENCH_EQUILIBRIUM_ARGS, e.g. --equilibrium-baseline REF --equilibrium-repeat 3).

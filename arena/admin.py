@@ -21,6 +21,8 @@ from arena.models import (
     JudgeCall,
     JudgeTemplate,
     JudgingPolicy,
+    LiveBattle,
+    LiveTurn,
     Prompt,
     PromptSet,
     User,
@@ -160,6 +162,30 @@ class JudgeCallAdmin(admin.ModelAdmin[JudgeCall]):
     ]
     list_filter = ["status", "judging"]
     readonly_fields = [f.name for f in JudgeCall._meta.fields]
+
+
+class LiveTurnInline(admin.TabularInline[LiveTurn, LiveBattle]):
+    model = LiveTurn
+    extra = 0
+    can_delete = False
+    fields = ("number", "prompt", "completion_a", "completion_b")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(LiveBattle)
+class LiveBattleAdmin(admin.ModelAdmin[LiveBattle]):
+    """Own-prompt battles: their state, why one was voided, and the conversation."""
+
+    list_display = ["battle", "status", "void_reason", "updated_at"]
+    list_filter = ["status"]
+    readonly_fields = [f.name for f in LiveBattle._meta.fields]
+    inlines = [LiveTurnInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 @admin.register(Prompt)

@@ -137,3 +137,36 @@ class BatchItemInvalid(ArenaError):
     @property
     def extra(self) -> dict[str, object]:
         return {"index": self.index, "item_code": self.item_code}
+
+
+class InvalidPrompt(ArenaError):
+    status = 400
+    code = "invalid_prompt"
+    default_message = "Write a prompt first."
+
+
+class PromptRefused(ArenaError):
+    status = 422
+    code = "prompt_refused"
+    default_message = "This arena does not accept that prompt; please rephrase it."
+
+
+class OwnPromptsOff(ArenaError):
+    status = 403
+    code = "own_prompts_off"
+    default_message = "This arena serves its own prompts only; it does not take yours."
+
+
+class BattleVoided(ArenaError):
+    status = 410
+    code = "battle_voided"
+    default_message = (
+        "This battle was voided (an answer failed or was cut short) and takes no vote; a new "
+        "pair is offered."
+    )
+
+
+class TurnRefused(ArenaError):
+    status = 409
+    code = "turn_refused"
+    default_message = "A follow-up waits for both answers, before the vote."

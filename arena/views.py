@@ -23,9 +23,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from arena import selectors
-from arena.exceptions import ArenaError, BattleNotFound
+from arena.exceptions import ArenaError, BattleNotFound, OwnPromptsOff
 from arena.forms import SignupForm
-from arena.models import Arena, Battle, Outcome, User
+from arena.models import Arena, Battle, Outcome, PromptMode, User
 from arena.net import client_address
 from arena.ratelimit import page_limited
 from arena.services import arenas as arena_services
@@ -72,12 +72,35 @@ def arena_page(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     """Serve a new battle of the arena (the default one at /) to this browser, names hidden."""
     try:
         arena = selectors.arena_get_for_viewer(slug=slug, user=request.user)
+        if arena.prompt_mode == PromptMode.OWN:
+            return redirect(_live_url(arena))
         battle = battle_services.battle_create(
             arena=arena, voter=_voter(request, create_session=True)
         )
     except ArenaError as error:
         return _refused(request, error)
-    return render(request, "arena/battle.html", _battle_context(battle))
+    context = _battle_context(battle) | {"live_url": _live_url(arena)}
+    return render(request, "arena/battle.html", context)
+
+
+def _live_url(arena: Arena) -> str:
+    return reverse("live") if arena.is_default else reverse("arena-live", args=[arena.slug])
+
+
+@require_GET
+@page_limited("battle")
+def live_page(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    """The own-prompt page: the voter writes, two anonymous models answer over a websocket
+    (``arena.consumers``); the session is started here, as the socket cannot set a cookie."""
+    try:
+        arena = selectors.arena_get_for_viewer(slug=slug, user=request.user)
+        if arena.prompt_mode == PromptMode.SERVED:
+            raise OwnPromptsOff
+        _voter(request, create_session=True)
+    except ArenaError as error:
+        return _refused(request, error)
+    socket = "/ws/live/" if slug is None else f"/ws/a/{arena.slug}/live/"
+    return render(request, "arena/live.html", {"arena": arena, "socket": socket})
 
 
 @require_POST

@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP through Django, websockets (live leaderboards) through Channels."""
+"""ASGI entry point: HTTP through Django, websockets through Channels (live leaderboards and
+own-prompt battles)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,14 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from leaderboards.routing import websocket_urlpatterns  # noqa: E402
+from arena.routing import websocket_urlpatterns as live_patterns  # noqa: E402
+from leaderboards.routing import websocket_urlpatterns as board_patterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_application,
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))  # type: ignore[arg-type]
+            AuthMiddlewareStack(URLRouter(board_patterns + live_patterns))  # type: ignore[arg-type]
         ),
     }
 )

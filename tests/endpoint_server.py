@@ -1,6 +1,7 @@
 """A local OpenAI-compatible chat server for tests: real HTTP, real server-sent events.
 
-``/v1/chat/completions`` answers with ``stream`` true or false, as vLLM or Ollama would. What
+``/v1/chat/completions`` answers with ``stream`` true or false, as vLLM or Ollama would;
+``/v1/moderations`` flags an input containing one of the server's ``flagged`` words. What
 it answers is scripted: a test passes a function from the request body to a ``Reply`` (text,
 latency, an HTTP error such as 500 or 429, a stream cut short after some pieces). It runs under
 uvicorn in a thread of the test process, on a free loopback port, so a Celery worker in a
@@ -53,15 +54,21 @@ def pieces_of(text: str) -> list[str]:
 
 
 class EndpointServer:
-    def __init__(self, script: Script) -> None:
+    def __init__(self, script: Script, flagged: tuple[str, ...] = ("flagme",)) -> None:
         self.script = script
+        self.flagged = flagged
         self.port = free_port()
         self.requests: list[dict[str, Any]] = []
         #: Requests being answered now, and the most at once (for concurrency limits).
         self.in_flight = 0
         self.most_in_flight = 0
         self._lock = threading.Lock()
-        app = Starlette(routes=[Route("/v1/chat/completions", self._chat, methods=["POST"])])
+        app = Starlette(
+            routes=[
+                Route("/v1/chat/completions", self._chat, methods=["POST"]),
+                Route("/v1/moderations", self._moderate, methods=["POST"]),
+            ]
+        )
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
@@ -85,6 +92,21 @@ class EndpointServer:
     def received(self) -> list[dict[str, Any]]:
         with self._lock:
             return list(self.requests)
+
+    async def _moderate(self, request: Request) -> Response:
+        body = await request.json()
+        texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        results = [
+            {
+                "flagged": (hit := any(w in str(t).lower() for w in self.flagged)),
+                "categories": {"harassment": hit},
+                "category_scores": {"harassment": 1.0 if hit else 0.0},
+            }
+            for t in texts
+        ]
+        return JSONResponse(
+            {"id": f"modr-{uuid.uuid4().hex}", "model": body.get("model", ""), "results": results}
+        )
 
     async def _chat(self, request: Request) -> Response:
         body = await request.json()

@@ -7,12 +7,14 @@ from arena.models.arenas import (
     DEFAULT_FEEDBACK_TAGS,
     Arena,
     PairingPolicy,
+    PromptMode,
     PromptSet,
     VoterGroup,
 )
 from arena.models.battles import Battle
 from arena.models.competitors import Competitor, Judge
 from arena.models.endpoints import Endpoint, GenerationJob, JudgeCall, JudgeTemplate, JudgingPolicy
+from arena.models.live import LiveBattle, LiveTurn
 from arena.models.pairing import AnswersVersion, CompetitorStrength, PairVoteCount
 from arena.models.prompts import Completion, CompletionDistance, Prompt, content_hash
 from arena.models.users import User
@@ -35,10 +37,13 @@ __all__ = [
     "JudgeCall",
     "JudgeTemplate",
     "JudgingPolicy",
+    "LiveBattle",
+    "LiveTurn",
     "Outcome",
     "PairVoteCount",
     "PairingPolicy",
     "Prompt",
+    "PromptMode",
     "PromptSet",
     "User",
     "Vote",

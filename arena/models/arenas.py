@@ -75,6 +75,14 @@ class PairingPolicy(models.TextChoices):
     UCB = "ucb", "pivot and closest opponent (K-Sort)"
 
 
+class PromptMode(models.TextChoices):
+    """Where an arena's prompts come from: its prompt sets, its voters, or both."""
+
+    SERVED = "served", "served prompts: answers stored beforehand"
+    OWN = "own", "own prompts: the voter writes, two endpoints answer live"
+    BOTH = "both", "both: served battles, and a page for own prompts"
+
+
 class Arena(models.Model):
     """One arena: its competitor pool, prompt sets, visibility, voting rules and feedback tags."""
 
@@ -124,6 +132,32 @@ class Arena(models.Model):
         help_text="How the next pair is chosen; the adaptive ones read the newest Bradley–Terry "
         "run of the arena's overall board. See the README, 'Pairing policies'.",
     )
+    prompt_mode = models.CharField(
+        max_length=10,
+        choices=PromptMode.choices,
+        default=PromptMode.SERVED,
+        help_text="Own prompts are answered live by the competitors that have an endpoint.",
+    )
+    live_prompt_max_chars = models.PositiveIntegerField("own prompt: most characters", default=4000)
+    live_max_turns = models.PositiveSmallIntegerField(
+        "own prompt: most turns",
+        default=3,
+        help_text="The first prompt and its follow-ups, per battle.",
+    )
+    moderation_words = models.TextField(
+        blank=True,
+        help_text="Own prompts containing any of these words (one per line, any case) are "
+        "refused before a model sees them.",
+    )
+    moderation_endpoint = models.ForeignKey(
+        "arena.Endpoint",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="An OpenAI-compatible /v1/moderations API asked about each own prompt; a "
+        "flagged prompt is refused.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -139,6 +173,10 @@ class Arena(models.Model):
             models.CheckConstraint(
                 condition=Q(informed_share__gte=0) & Q(informed_share__lte=1),
                 name="informed_share_is_a_share",
+            ),
+            models.CheckConstraint(
+                condition=Q(live_max_turns__gte=1) & Q(live_prompt_max_chars__gte=1),
+                name="arena_live_limits_positive",
             ),
         ]
 

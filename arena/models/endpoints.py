@@ -52,6 +52,11 @@ class Endpoint(models.Model):
         default=4, help_text="Calls in flight at once, per worker process."
     )
     timeout_seconds = models.FloatField(default=120.0, help_text="Per call, in seconds.")
+    usd_per_million_output = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Price of a million answer tokens (live answers' cost); empty: not priced.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -45,6 +45,9 @@ class Prompt(models.Model):
     external_id = models.CharField(
         max_length=200, blank=True, db_index=True, help_text="The id the prompt had in its source."
     )
+    # A voter's own prompt (one turn of a live battle): stored once per turn, never in a
+    # prompt set, so two voters asking the same words get answers of their own.
+    is_live = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -53,12 +56,12 @@ class Prompt(models.Model):
             models.CheckConstraint(condition=~models.Q(text=""), name="prompt_text_not_empty"),
             models.UniqueConstraint(
                 fields=["arena", "content_hash"],
-                condition=models.Q(arena__isnull=False),
+                condition=models.Q(arena__isnull=False, is_live=False),
                 name="prompt_text_once_per_arena",
             ),
             models.UniqueConstraint(
                 fields=["content_hash"],
-                condition=models.Q(arena__isnull=True),
+                condition=models.Q(arena__isnull=True, is_live=False),
                 name="prompt_text_once_in_operator_pool",
             ),
         ]
@@ -117,6 +120,14 @@ class Completion(models.Model):
         "(votes on such battles are marked and left out of ratings by default).",
     )
     origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.UPLOADED)
+    first_token_ms = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Live answers: time to the first token, in milliseconds."
+    )
+    cost_usd = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Live answers: the call's price, where the endpoint has one.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

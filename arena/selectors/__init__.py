@@ -76,6 +76,7 @@ from arena.selectors.judges import (
     judge_agreement,
     submissions_for_user,
 )
+from arena.selectors.live import live_battle_get_for_voter, live_competitor_ids, live_turns
 from arena.selectors.pairing import (
     UNRATED_SD,
     competitor_strengths_for_arena,
@@ -170,6 +171,9 @@ __all__ = [
     "judge_agreement",
     "judged_vote_rows",
     "leaderboard_rows",
+    "live_battle_get_for_voter",
+    "live_competitor_ids",
+    "live_turns",
     "match_votes",
     "matchups_for_jury",
     "pair_vote_counts",

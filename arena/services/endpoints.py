@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+import weakref
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -76,6 +77,39 @@ def endpoint_config(endpoint: Endpoint) -> EndpointConfig:
         concurrency=endpoint.concurrency,
         timeout=endpoint.timeout_seconds,
     )
+
+
+#: Live battles' clients, per event loop and server: an answer reuses the pool's connections
+#: (a new client per answer would cost its SSL context and a TCP handshake before the first
+#: token). Weak keys: a closed loop's clients go with it.
+_shared: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[tuple[str, str, float], AsyncOpenAI]
+]
+_shared = weakref.WeakKeyDictionary()
+
+
+def shared_client(config: EndpointConfig) -> AsyncOpenAI:
+    """The running loop's client for this endpoint's server (kept for the loop's life)."""
+    clients = _shared.setdefault(asyncio.get_running_loop(), {})
+    key = (config.base_url, config.api_key, config.timeout)
+    if key not in clients:
+        clients[key] = _client(config)
+    return clients[key]
+
+
+async def _moderation_flagged(config: EndpointConfig, text: str) -> bool:
+    async with _client(config) as client:
+        try:
+            reply = await client.moderations.create(input=text, model=config.model)
+        except (openai.OpenAIError, httpx.HTTPError) as error:
+            raise EndpointError(_describe(error)) from error
+    return any(result.flagged for result in reply.results)
+
+
+def moderation_flagged(config: EndpointConfig, text: str) -> bool:
+    """Whether an OpenAI-compatible ``/v1/moderations`` API flags ``text``; EndpointError when
+    it gives no answer (the caller refuses the prompt rather than let it through unchecked)."""
+    return asyncio.run(_moderation_flagged(config, text))
 
 
 def _client(config: EndpointConfig) -> AsyncOpenAI:

@@ -162,8 +162,11 @@ def pairs_draw(
     count: int,
     *,
     history: SessionHistory | None = None,
+    prompt_priority: bool | None = None,
 ) -> list[Draw]:
     """Up to ``count`` draws by ``policy``, A/B positions shuffled.
+
+    ``prompt_priority`` overrides the arena's (a live battle's prompt is the voter's own).
 
     By fewest votes, each draw counts as a vote for its pair before the next, so one request
     spreads over the least-voted pairs. An adaptive policy's probabilities are computed once
@@ -197,7 +200,7 @@ def pairs_draw(
         if rng.getrandbits(1):
             draw = draw._replace(first=draw.second, second=draw.first)
         draws.append(draw)
-    if arena.prompt_priority and draws:
+    if (arena.prompt_priority if prompt_priority is None else prompt_priority) and draws:
         draws = _prompts_prioritise(arena, pool, draws, rng, session)
     return draws
 
