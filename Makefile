@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: install demo test test-core lint typecheck docs fmt check worker beat bench bench-equilibrium \
-	bench-api bench-crowd bench-live bench-upload faults stack stack-down stack-status stack-smoke
+	bench-api bench-crowd bench-live bench-upload bench-scale faults stack stack-down stack-status stack-smoke
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -91,6 +91,17 @@ bench-live: $(STAMP)
 # (BENCH_EQUILIBRIUM_ARGS, e.g. --equilibrium-baseline REF --equilibrium-repeat 3).
 bench-equilibrium: $(STAMP)
 	$(BIN)/python -m ratings bench --equilibrium-only $(BENCH_EQUILIBRIUM_ARGS)
+
+# The platform at scale (#21): an arena of BENCH_SCALE_VOTES votes (10M by default; e.g. 1000000
+# to run smaller) beside one of 10k, generated inside PostgreSQL in a database of their own
+# (arena_scale_<votes>, reused by the next run; BENCH_SCALE_ARGS=--fresh builds it again), then
+# the GROUP BY floor, each method's job, the beat's check, serving at both sizes, /boards/ and
+# the import, each against its target (PASS/MISS) and the load average at start and end.
+BENCH_SCALE_VOTES ?= 10000000
+bench-scale: export REDIS_URL ?= redis://127.0.0.1:6379/0
+bench-scale: $(STAMP)
+	bash deploy/ensure_services.sh
+	$(BIN)/python bench/scale.py --votes $(BENCH_SCALE_VOTES) $(BENCH_SCALE_ARGS)
 
 # The judge API under load: gunicorn and PostgreSQL (a fresh database arena_bench, or
 # BENCH_DATABASE_URL), verdicts sent from a loopback client; prints the figures and checks that

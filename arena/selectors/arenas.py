@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q, QuerySet
+from django.core.cache import cache
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 
 from arena.access import can_view
 from arena.exceptions import ArenaNotFound
@@ -14,6 +15,7 @@ from arena.models import (
     Judge,
     Prompt,
     User,
+    Vote,
     key_hash,
 )
 
@@ -76,14 +78,52 @@ _ACTIVE_KEY = (
 )
 
 
+#: Votes looked at again below the newest vote id of the last look (as for the watermarks: an id
+#: is taken at insert but seen at commit).
+CATEGORIES_MARGIN = 1000
+#: How long the remembered categories of an arena's voted prompts outlive their last look (each
+#: look stores them again). A category given to an already-voted prompt afterwards, or one
+#: whose votes were all deleted, shows when they are next read in full: the cache flushed, or
+#: this long without a look. A board left without votes is harmless: the check skips it.
+CATEGORIES_MEMO_SECONDS = 3600
+
+
 def prompt_categories_for_arena(arena: Arena) -> list[str]:
     """The categories of the arena's prompts (its prompt sets' and those of its voted battles),
-    sorted; a prompt without a category adds none."""
-    voted = Battle.objects.filter(arena=arena, vote__isnull=False).values("prompt_id")
-    prompts = Prompt.objects.filter(Q(prompt_sets__arenas=arena) | Q(pk__in=voted))
-    return list(
-        prompts.exclude(category="")
-        .order_by("category")
-        .values_list("category", flat=True)
-        .distinct()
-    )
+    sorted; a prompt without a category adds none.
+
+    The rating check asks this for every arena every few seconds, and the voted battles' part
+    was a join over every vote of the arena (over ten minutes at 10M votes, #21). So that part
+    is remembered in the cache with the newest vote id of the whole table at that time (an
+    index-only read), and the next look reads only the votes past it (less
+    :data:`CATEGORIES_MARGIN`); a table whose newest id went down is read in full again.
+    """
+    from_sets = Prompt.objects.filter(prompt_sets__arenas=arena).exclude(category="")
+    categories = set(from_sets.order_by().values_list("category", flat=True).distinct())
+    newest = Vote.objects.aggregate(top=Max("id"))["top"]
+    if newest is None:
+        return sorted(categories)
+    key = f"arena-voted-categories:{arena.pk}"
+    memo = cache.get(key)
+    voted = Battle.objects.filter(arena=arena)
+    if isinstance(memo, tuple) and memo[0] <= newest:
+        checked, known = memo
+        recent = voted.filter(vote__id__gt=checked - CATEGORIES_MARGIN)
+        found = set(known) | _categories_of(recent)
+    else:
+        # Per prompt, is there a voted battle of the arena: an index probe each, not a join of
+        # every vote.
+        found = set(
+            Prompt.objects.exclude(category="")
+            .filter(Exists(voted.filter(prompt=OuterRef("pk"), vote__isnull=False)))
+            .order_by()
+            .values_list("category", flat=True)
+            .distinct()
+        )
+    cache.set(key, (newest, sorted(found)), CATEGORIES_MEMO_SECONDS)
+    return sorted(categories | found)
+
+
+def _categories_of(battles: QuerySet[Battle]) -> set[str]:
+    prompts = Prompt.objects.filter(pk__in=battles.values("prompt_id")).exclude(category="")
+    return set(prompts.order_by().values_list("category", flat=True).distinct())
