@@ -47,7 +47,7 @@ class Prompt(models.Model):
     )
     # A voter's own prompt (one turn of a live battle): stored once per turn, never in a
     # prompt set, so two voters asking the same words get answers of their own.
-    is_live = models.BooleanField(default=False, editable=False)
+    is_live = models.BooleanField(default=False, db_default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
