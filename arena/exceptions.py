@@ -137,3 +137,12 @@ class BatchItemInvalid(ArenaError):
     @property
     def extra(self) -> dict[str, object]:
         return {"index": self.index, "item_code": self.item_code}
+
+
+class ImportReferenceMissing(ArenaError):
+    status = 409
+    code = "import_reference_missing"
+    default_message = (
+        "A row the import refers to was deleted while it ran: nothing was imported; import the "
+        "file again."
+    )
