@@ -11,7 +11,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import queue
 import secrets
+import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -127,6 +129,51 @@ def keyed(records: Iterable[dict[str, Any]], arena: Arena, size: int) -> Iterato
             yield flush()
     if batch:
         yield flush()
+
+
+def ahead(batches: Iterator[list[Any]], depth: int = 2) -> Iterator[list[Any]]:
+    """The same batches, read, parsed and keyed in a thread up to ``depth`` batches ahead.
+
+    While the database writes one batch the connection waits without the GIL, and the file's
+    next batch is parsed meanwhile: on two cores the import's Python and PostgreSQL's work
+    overlap instead of taking turns. At most ``depth`` + 1 batches are held at any time.
+    """
+    slots: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        slots.put(("batch", batch), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slots.put(("end", None))
+        except BaseException as error:  # handed to the consumer, raised there
+            slots.put(("error", error))
+
+    worker = threading.Thread(target=produce, name="import-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, item = slots.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                slots.get(timeout=0.1)
+            except queue.Empty:
+                continue
+        worker.join()
 
 
 def is_judge(record: dict[str, Any]) -> bool:

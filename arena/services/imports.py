@@ -16,7 +16,7 @@ from django.utils import timezone
 from arena.models import Arena, Battle, Competitor, Completion, Prompt
 from arena.services.arenas import arena_content_add, arena_ensure_default
 from arena.services.identity import completions_identity_scan, votes_mark_identity_revealed
-from arena.services.import_batches import Lookups, batch_write, keyed
+from arena.services.import_batches import Lookups, ahead, batch_write, keyed
 from arena.services.import_triggers import pair_counts_add, triggers_skippable
 from arena.services.null_models import null_models_check
 from arena.services.upload_reading import MAX_WHOLE_COST
@@ -217,7 +217,7 @@ def votes_import(
     with transaction.atomic():
         arena = arena or arena_ensure_default()
         lookups = Lookups(report, skip_triggers=triggers_skippable())
-        for batch in keyed(file_records(path, options), arena, batch_size):
+        for batch in ahead(keyed(file_records(path, options), arena, batch_size)):
             batch_write(batch, lookups, now, arena)
             if progress is not None:
                 progress("importing", len(batch), report.lines)
