@@ -7,7 +7,7 @@ fresh PostgreSQL database:
 
 - floor 1: ``COPY`` of as many rows of the same values into a plain table (no index, no
   constraint): what PostgreSQL takes on this machine at all;
-- floor 2: the same battles and votes, made in Python beforehand, ``COPY``\\ d straight into
+- floor 2: the same battles and votes, made in Python beforehand, written by ``COPY`` straight into
   ``arena_battle`` and ``arena_vote`` with every index the schema has, triggers skipped as the
   import does: the writes alone, without a file to read;
 - ``votes_import`` of the file (both passes: the check, then the writing), without tracemalloc:
