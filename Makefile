@@ -11,7 +11,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: install demo test test-core lint typecheck docs fmt check worker beat bench bench-equilibrium \
-	bench-api bench-crowd bench-live bench-upload bench-scale faults stack stack-down stack-status stack-smoke
+	bench-api bench-crowd bench-import bench-live bench-upload bench-scale faults stack stack-down \
+	stack-status stack-smoke
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -86,6 +87,13 @@ bench-crowd: $(STAMP)
 bench-live: $(STAMP)
 	bash deploy/ensure_services.sh
 	$(BIN)/python bench/live_battles.py $(BENCH_LIVE_ARGS)
+
+# import_votes of a generated file (BENCH_IMPORT_ARGS, e.g. --votes 1000000, the default) beside
+# PostgreSQL's COPY into a plain table and into the arena's tables, in fresh databases
+# arena_import_bench and arena_import_bench_floor: votes/s, CPU seconds, resident memory, load.
+bench-import: $(STAMP)
+	bash deploy/ensure_services.sh
+	$(BIN)/python bench/import_rate.py $(BENCH_IMPORT_ARGS)
 
 # Only the equilibrium solvers, beside those of a baseline revision in the same run
 # (BENCH_EQUILIBRIUM_ARGS, e.g. --equilibrium-baseline REF --equilibrium-repeat 3).

@@ -170,3 +170,12 @@ class TurnRefused(ArenaError):
     status = 409
     code = "turn_refused"
     default_message = "A follow-up waits for both answers, before the vote."
+
+
+class ImportReferenceMissing(ArenaError):
+    status = 409
+    code = "import_reference_missing"
+    default_message = (
+        "A row the import refers to was deleted while it ran: nothing was imported; import the "
+        "file again."
+    )

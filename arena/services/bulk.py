@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection, models
@@ -50,6 +51,66 @@ def bulk_insert(model: type[models.Model], rows: list[dict[str, Any]]) -> list[i
                     values.append(dumps(value, ensure_ascii=False) if is_json else value)
                 copy.write_row(values)
     return ids
+
+
+def rows_insert(
+    model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> list[int]:
+    """Insert rows given as tuples in the order of ``columns`` (attnames); their new ids.
+
+    The import's hot path: a vote is two rows, so the work per row is one tuple, a few
+    constants appended and one ``write_row`` of a binary ``COPY`` (about ten times less client
+    time a row than the text format, whose every value psycopg formats in turn). Every field
+    left out must have a constant default (a callable one, such as a fresh token, is refused:
+    give it as a column). JSON fields are given as Python values.
+    """
+    rows = list(rows)
+    if not rows:
+        return []
+    by_name = {f.attname: f for f in model._meta.concrete_fields if not f.primary_key}
+    rest = [f for name, f in by_name.items() if name not in columns]
+    if unknown := set(columns) - by_name.keys():
+        raise ValueError(f"{model.__name__} has no fields {sorted(unknown)}")
+    if drawn := [f.attname for f in rest if f.has_default() and callable(f.default)]:
+        raise ValueError(f"{model.__name__}: give {drawn} as columns (their default is drawn)")
+    if connection.vendor != "postgresql":
+        defaults = {f.attname: f.get_default() for f in rest}
+        objects = [model(**defaults, **dict(zip(columns, row, strict=True))) for row in rows]
+        return [int(obj.pk) for obj in model._default_manager.bulk_create(objects)]
+    ids = ids_reserve(model, len(rows))
+    tail = tuple(f.get_default() for f in rest)
+    table = model._meta.db_table
+    names = ["id", *(str(by_name[c].column) for c in columns), *(str(f.column) for f in rest)]
+    quote = connection.ops.quote_name
+    statement = f"COPY {quote(table)} ({', '.join(map(quote, names))}) FROM STDIN (FORMAT binary)"
+    with connection.cursor() as cursor:
+        types = _column_types(cursor, table, names)
+        with cursor.cursor.copy(statement) as copy:
+            copy.set_types(types)
+            write = copy.write_row
+            for pk, row in zip(ids, rows, strict=True):
+                write((pk, *row, *tail))
+    return ids
+
+
+def _column_types(cursor: Any, table: str, names: list[str]) -> list[int]:
+    """The type oids of a table's columns, which a binary ``COPY`` must be told."""
+    cursor.execute(
+        "SELECT attname, atttypid FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0",
+        [table],
+    )
+    oids = dict(cursor.fetchall())
+    return [int(oids[name]) for name in names]
+
+
+def ids_reserve(model: type[models.Model], n: int) -> list[int]:
+    """``n`` new ids from the table's sequence (PostgreSQL), in increasing order."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [model._meta.db_table, n],
+        )
+        return [int(r[0]) for r in cursor.fetchall()]
 
 
 def row_insert(model: type[models.Model], row: dict[str, Any]) -> int:

@@ -2,13 +2,20 @@ from __future__ import annotations
 
 import gzip
 import json
+import random
+from collections import Counter
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
-from arena.models import Battle, Competitor, Completion, Judge, Outcome, Prompt, Vote
+from arena import selectors
+from arena.models import Arena, Battle, Competitor, Completion, Judge, Outcome, Prompt, Vote
+from arena.services.arenas import arena_ensure_default
+from arena.services.import_triggers import triggers_skippable
+from ratings.engine.formats import WINNERS, read_votes
 from tests.conftest import db_state
 from tests.ratings.conftest import SHARED_DATA
 
@@ -134,3 +141,84 @@ def test_llmfao_import_counts_and_is_idempotent():
         Prompt.objects.count(),
         Judge.objects.count(),
     )
+
+
+def _recount(arena: Arena) -> dict[tuple[int, int], int]:
+    """Votes per unordered pair, counted in Python from every vote of the arena."""
+    counts: Counter[tuple[int, int]] = Counter()
+    for a, b in Vote.objects.filter(battle__arena=arena).values_list(
+        "battle__competitor_a_id", "battle__competitor_b_id"
+    ):
+        counts[min(a, b), max(a, b)] += 1
+    return dict(counts)
+
+
+def _pairs_file(path: Path, seed: int, n: int) -> Path:
+    rng = random.Random(seed)
+    rows = []
+    for k in range(n):
+        a, b = rng.sample(["m1", "m2", "m3", "m4"], 2)
+        winner = rng.choice(["model_a", "model_b", "tie"])
+        rows.append(_row(a, b, winner, question_id=f"q{k % 3}", file=seed))
+    return _write(path, rows)
+
+
+def test_import_with_triggers_skipped_keeps_pair_counts_equal_to_a_recount(tmp_path):
+    """The fast path (the test database's role may skip triggers) adds each pair's votes to
+    counts that votes already cast started, and locks nothing it cannot find."""
+    assert triggers_skippable()
+    arena = arena_ensure_default()
+    _import(_pairs_file(tmp_path / "first.jsonl", seed=1, n=40))
+    before = selectors.pair_vote_counts(arena)
+    assert before == _recount(arena)
+    _import(_pairs_file(tmp_path / "second.jsonl", seed=2, n=60))
+    assert Vote.objects.count() == 100
+    after = selectors.pair_vote_counts(arena)
+    assert after == _recount(arena)
+    assert sum(after.values()) == 100
+    assert any(after[pair] > before.get(pair, 0) > 0 for pair in after)  # an upsert, not a reset
+
+
+def test_a_trigger_of_another_feature_sends_the_import_through_every_trigger(tmp_path):
+    """A trigger the import does not know would be skipped silently: the import then writes
+    with every trigger firing, and the counts still come out right."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION import_test_noop() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RETURN NULL; END $$"
+        )
+        cursor.execute(
+            "CREATE TRIGGER import_test_other AFTER INSERT ON arena_vote "
+            "FOR EACH STATEMENT EXECUTE FUNCTION import_test_noop()"
+        )
+    assert not triggers_skippable()
+    _import(_pairs_file(tmp_path / "votes.jsonl", seed=3, n=50))
+    arena = arena_ensure_default()
+    assert selectors.pair_vote_counts(arena) == _recount(arena)
+    assert sum(selectors.pair_vote_counts(arena).values()) == 50
+
+
+@pytest.mark.slow
+def test_ko_arena_votes_import_through_the_same_path_with_exact_counts():
+    path = SHARED_DATA / "ko_arena_hard" / "votes.jsonl.gz"
+    if not path.is_file():
+        pytest.skip(f"shared data not found at {path}")
+    summary = _import(path)
+    assert "75999 votes read: 74999 imported, 0 already present, 1000 self-battles skipped" in (
+        summary
+    )
+    assert Vote.objects.filter(source="judge").count() == 74_999
+    assert Competitor.objects.count() == 76
+    assert Prompt.objects.count() == 500
+    assert Judge.objects.count() == 1
+    assert Vote.objects.values("import_key").distinct().count() == 74_999
+    arena = arena_ensure_default()
+    assert selectors.pair_vote_counts(arena) == _recount(arena)
+    # The file's verdicts, counted by the file's reader, are the votes' outcomes.
+    expected = Counter(
+        WINNERS[r["winner"]] for _, r in read_votes(path) if r["model_a"] != r["model_b"]
+    )
+    stored = Counter(Vote.objects.values_list("outcome", flat=True))
+    assert stored == {int(k): n for k, n in expected.items()}
+    assert "0 imported, 74999 already present" in _import(path)
+    assert Vote.objects.count() == 74_999

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from arena.exceptions import ArenaNotFound
+from arena.exceptions import ArenaNotFound, ImportReferenceMissing
 from arena.services.arenas import arena_get_by_slug
 from arena.services.imports import ImportOptions, votes_import
 from ratings.engine.formats import FORMAT_CHOICES, VoteFileError
@@ -47,17 +47,21 @@ class Command(BaseCommand):
         parser.add_argument(
             "--arena", help="slug of the arena to import into (default: the default arena)"
         )
-        parser.add_argument("--batch-size", type=int, default=5000)
+        parser.add_argument("--batch-size", type=int, default=10_000)
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args: Any, **options: Any) -> None:
         for key in ("file", "answers"):
             if options[key] is not None and not options[key].is_file():
                 raise CommandError(f"no such file: {options[key]}", returncode=2)
-        with tqdm(unit=" votes", disable=options["no_progress"], desc="importing") as bar:
+        phases = ["checking"]
+        with tqdm(unit=" votes", disable=options["no_progress"], desc=phases[-1]) as bar:
 
-            def progress(done: int, total: int) -> None:
-                bar.total = total
+            def progress(phase: str, done: int, total: int | None) -> None:
+                if phase != phases[-1]:  # the writing pass starts: a bar with its end known
+                    phases.append(phase)
+                    bar.reset(total=total)
+                    bar.set_description(phase, refresh=False)
                 bar.update(done)
 
             try:
@@ -72,6 +76,8 @@ class Command(BaseCommand):
                 )
             except ArenaNotFound as error:
                 raise CommandError(error.message, returncode=2) from None
+            except ImportReferenceMissing as error:
+                raise CommandError(error.message) from None
             except VoteFileError as error:
                 raise CommandError(f"{error} (nothing was imported)", returncode=2) from None
         self.stdout.write(self.style.SUCCESS(report.summary()))
