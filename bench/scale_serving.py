@@ -41,7 +41,7 @@ def shared_seed(n_competitors: int, n_prompts: int, share: float) -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT setseed(0.21)")
         cursor.execute(
-            "INSERT INTO arena_competitor (name, organisation, description, licence, link, "
+            "INSERT INTO arena_competitor (name, organisation, description, licence, url, "
             "is_active, created_at, null_model_cleared, null_model_flagged) "
             "SELECT 'scale-m' || i, '', '', '', '', true, now(), false, false "
             "FROM generate_series(1, %s) i",
