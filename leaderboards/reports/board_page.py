@@ -65,7 +65,8 @@ def matrices_compute(run: RatingRun, result: dict[str, Any] | None) -> Matrices:
     rows = result["competitors"] if result else []
     names = [row["name"] for row in rows]
     group = [row.get("group", 0) for row in rows]  # no prediction between groups that never met
-    comparisons = selectors.comparisons_for_leaderboard(run.leaderboard, run.watermark)
+    # pair totals only: the votes merged by pair, outcome and soft label
+    comparisons = selectors.counted_comparisons_for_leaderboard(run.leaderboard, run.watermark)
     position = {name: k for k, name in enumerate(comparisons.names)}
     n = len(names)
     battles = np.zeros((n, n))
