@@ -93,4 +93,5 @@ def prompt_categories_for_arena(arena: Arena) -> list[str]:
         .exclude(category="")
         .values_list("category", flat=True)
     )
-    return sorted(in_sets.union(voted))  # one query; UNION keeps each category once
+    # one query; UNION keeps each category once (SQLite refuses an ORDER BY inside it)
+    return sorted(in_sets.order_by().union(voted.order_by()))
