@@ -182,9 +182,10 @@ def test_a_jobs_bootstrap_intervals_equal_the_command_lines(shared: Path, tmp_pa
             out.write(json.dumps(row) + "\n")
     cli = read_comparisons(exported)
     assert cli.names != job.names  # the two numberings differ
-    for method in ("bt", "elo"):
+    merged = counted_comparisons_for_leaderboard(board, top)  # what a bt job now reads
+    for method, read in (("bt", job), ("bt", merged), ("elo", job)):
         options = {"bootstrap": 50, "seed": 0}
-        rows = {r["name"]: r for r in _report(job, method, options)["competitors"]}
+        rows = {r["name"]: r for r in _report(read, method, options)["competitors"]}
         for ref in _report(cli, method, options)["competitors"]:
             row = rows[ref["name"]]
             for key in ("rating", "ci_low", "ci_high"):
