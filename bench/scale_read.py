@@ -121,6 +121,27 @@ def floor(board: Any, watermark: int) -> float:
     return time.perf_counter() - started
 
 
+def check_per_board() -> None:
+    """The beat's check (``leaderboards_check``): a first pass (boards made, nothing
+    remembered), then the best of 3 passes with no new vote, per active board."""
+    from leaderboards.models import Leaderboard
+    from leaderboards.services.runs import leaderboards_check
+
+    started = time.perf_counter()
+    leaderboards_check(enqueue=False)
+    first = time.perf_counter() - started
+    n_boards = Leaderboard.objects.filter(is_active=True).count()
+    passes = []
+    for _ in range(3):
+        started = time.perf_counter()
+        leaderboards_check(enqueue=False)
+        passes.append(time.perf_counter() - started)
+    print(
+        f"check: {1000 * min(passes) / n_boards:.1f} ms per board, {n_boards} boards "
+        f"(best of 3 passes; the first pass {first:.2f} s)"
+    )
+
+
 def run_method(board: Any, method: str, watermark: int, bootstrap: int) -> Callable[[], Any]:
     from leaderboards.models import RatingRun
     from leaderboards.services.runs import params_key, run_compute, run_options
@@ -200,6 +221,7 @@ def main(argv: list[str] | None = None) -> None:
     base = min(floors)
     each = ", ".join(f"{f:.2f}" for f in floors)
     print(f"floor: GROUP BY pair x outcome {base:.2f} s (best of 3: {each})")
+    check_per_board()
     print(f"{'method':<22}{'seconds':>9}{'x floor':>9}{'peak MB':>9}")
     for method in args.methods.split(","):
         seconds, peak, _ = measured(run_method(board, method, watermark, 0))

@@ -103,6 +103,53 @@ def comparisons_for_leaderboard(
     )
 
 
+def counted_comparisons_for_leaderboard(
+    leaderboard: Leaderboard,
+    watermark: int,
+    *,
+    prompt_axis: str | None = None,
+    inverse_probability: bool = False,
+    using: str = DEFAULT_DB_ALIAS,
+) -> Comparisons:
+    """:func:`comparisons_for_leaderboard` for the methods that take counted rows
+    (``ratings.engine`` ``Method.counted``): the votes merged by a ``GROUP BY`` on what those
+    methods read (pair, outcome, soft label; the prompt when ``prompt_axis`` is given; the
+    pair's draw probability with ``inverse_probability``), each row with its count of votes.
+
+    The same competitors, prompt keys (numbered by their first vote), weights and soft labels
+    as the votes one by one, without style features, which no counting method reads.
+    """
+    counts = arena_selectors.vote_counts_in_scope(
+        leaderboard.arena,
+        scope_of(leaderboard),
+        watermark,
+        with_prompt=prompt_axis is not None,
+        with_pair_probability=inverse_probability,
+        using=using,
+    )
+    names, a, b = _competitors_by_name(counts.competitor_a, counts.competitor_b, using=using)
+    prompt, prompt_names = (
+        _groups_first_seen(counts.prompt_id, prompt_axis, using=using)
+        if prompt_axis is not None
+        else (None, ())
+    )
+    return Comparisons(
+        names=names,
+        a=a,
+        b=b,
+        outcome=counts.outcome,
+        weight=(
+            vote_weights_from_probabilities(counts.pair_probability, counts.count)
+            if inverse_probability
+            else np.ones(len(a))
+        ),
+        prompt=prompt,
+        prompt_names=prompt_names,
+        p_b=counts.p_b if bool(np.any(~np.isnan(counts.p_b))) else None,
+        count=counts.count,
+    )
+
+
 def _competitors_by_name(
     ids_a: NDArray[np.int64], ids_b: NDArray[np.int64], *, using: str
 ) -> tuple[tuple[str, ...], IntArray, IntArray]:
@@ -140,16 +187,20 @@ def _groups_first_seen(
 
 def vote_weights_from_probabilities(
     probabilities: Sequence[float | None] | NDArray[np.float64],
+    counts: NDArray[np.float64] | None = None,
 ) -> np.ndarray:
     """Each vote's ``1/p`` (``core.pairing.inverse_probability_weights``), scaled to average
     1 over the votes that have ``p`` (the scale changes neither the fit nor its sandwich
-    intervals). A vote without ``p`` (NaN: an import, a jury copy) weighs 1, as an average vote."""
+    intervals). A vote without ``p`` (NaN: an import, a jury copy) weighs 1, as an average vote.
+    With ``counts``, entry ``t`` stands for ``counts[t]`` votes of the same ``p``: the average
+    is over the votes."""
     given = np.array(probabilities, dtype=np.float64).reshape(-1)  # None becomes NaN
     weights = np.ones(len(given))
     known = ~np.isnan(given)
     if known.any():
         inverse = inverse_probability_weights(given[known], 2)  # one pair, so 1/p
-        weights[known] = inverse / inverse.mean()
+        mean = inverse.mean() if counts is None else np.average(inverse, weights=counts[known])
+        weights[known] = inverse / mean
     return weights
 
 

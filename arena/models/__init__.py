@@ -15,7 +15,12 @@ from arena.models.battles import Battle
 from arena.models.competitors import Competitor, Judge
 from arena.models.endpoints import Endpoint, GenerationJob, JudgeCall, JudgeTemplate, JudgingPolicy
 from arena.models.live import LiveBattle, LiveTurn
-from arena.models.pairing import AnswersVersion, CompetitorStrength, PairVoteCount
+from arena.models.pairing import (
+    AnswersVersion,
+    CompetitorStrength,
+    PairVoteCount,
+    ScopeVoteCount,
+)
 from arena.models.prompts import Completion, CompletionDistance, Prompt, content_hash
 from arena.models.users import User
 from arena.models.votes import Outcome, Vote, VoterFlag, VoteTag
@@ -45,6 +50,7 @@ __all__ = [
     "Prompt",
     "PromptMode",
     "PromptSet",
+    "ScopeVoteCount",
     "User",
     "Vote",
     "VoteTag",

@@ -63,6 +63,35 @@ class PairVoteCount(models.Model):
         return f"{self.competitor_low_id}-{self.competitor_high_id} in {self.arena_id}: {self.n}"
 
 
+class ScopeVoteCount(models.Model):
+    """An arena's votes from one source on prompts of one category: how many, the highest id
+    ever counted, and how many are on battles without both answers.
+
+    What the rating check reads instead of the votes (#21): kept by triggers on the vote table
+    in the writing transaction, as :class:`PairVoteCount` is (migration
+    ``scope_vote_counts_maintained``), and recounted when a prompt's category changes.
+    ``top_id`` only grows (a delete lowers ``n``, not it): the check reads a change of
+    ``(n, top_id)`` as "look again", and the votes past the last ``top_id`` as the new ones.
+    """
+
+    arena = models.ForeignKey(Arena, on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(max_length=10)
+    category = models.CharField(max_length=100)
+    n = models.BigIntegerField(default=0)
+    top_id = models.BigIntegerField(default=0)
+    n_unanswered = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["arena", "source", "category"], name="scope_vote_count_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}/{self.category or '-'} in {self.arena_id}: {self.n}"
+
+
 class AnswersVersion(models.Model):
     """One row whose number changes whenever who-answered-what may have changed for pairing.
 

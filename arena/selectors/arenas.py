@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
-from django.core.cache import cache
-from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from arena.access import can_view
 from arena.exceptions import ArenaNotFound
 from arena.models import (
     ApiKey,
     Arena,
-    Battle,
     Judge,
     Prompt,
+    ScopeVoteCount,
     User,
-    Vote,
     key_hash,
 )
 
@@ -78,52 +76,22 @@ _ACTIVE_KEY = (
 )
 
 
-#: Votes looked at again below the newest vote id of the last look (as for the watermarks: an id
-#: is taken at insert but seen at commit).
-CATEGORIES_MARGIN = 1000
-#: How long the remembered categories of an arena's voted prompts outlive their last look (each
-#: look stores them again). A category given to an already-voted prompt afterwards, or one
-#: whose votes were all deleted, shows when they are next read in full: the cache flushed, or
-#: this long without a look. A board left without votes is harmless: the check skips it.
-CATEGORIES_MEMO_SECONDS = 3600
-
-
 def prompt_categories_for_arena(arena: Arena) -> list[str]:
     """The categories of the arena's prompts (its prompt sets' and those of its voted battles),
     sorted; a prompt without a category adds none.
 
-    The rating check asks this for every arena every few seconds, and the voted battles' part
-    was a join over every vote of the arena (over ten minutes at 10M votes, #21). So that part
-    is remembered in the cache with the newest vote id of the whole table at that time (an
-    index-only read), and the next look reads only the votes past it (less
-    :data:`CATEGORIES_MARGIN`); a table whose newest id went down is read in full again.
-    """
-    from_sets = Prompt.objects.filter(prompt_sets__arenas=arena).exclude(category="")
-    categories = set(from_sets.order_by().values_list("category", flat=True).distinct())
-    newest = Vote.objects.aggregate(top=Max("id"))["top"]
-    if newest is None:
-        return sorted(categories)
-    key = f"arena-voted-categories:{arena.pk}"
-    memo = cache.get(key)
-    voted = Battle.objects.filter(arena=arena)
-    if isinstance(memo, tuple) and memo[0] <= newest:
-        checked, known = memo
-        recent = voted.filter(vote__id__gt=checked - CATEGORIES_MARGIN)
-        found = set(known) | _categories_of(recent)
-    else:
-        # Per prompt, is there a voted battle of the arena: an index probe each, not a join of
-        # every vote.
-        found = set(
-            Prompt.objects.exclude(category="")
-            .filter(Exists(voted.filter(prompt=OuterRef("pk"), vote__isnull=False)))
-            .order_by()
-            .values_list("category", flat=True)
-            .distinct()
-        )
-    cache.set(key, (newest, sorted(found)), CATEGORIES_MEMO_SECONDS)
-    return sorted(categories | found)
-
-
-def _categories_of(battles: QuerySet[Battle]) -> set[str]:
-    prompts = Prompt.objects.filter(pk__in=battles.values("prompt_id")).exclude(category="")
-    return set(prompts.order_by().values_list("category", flat=True).distinct())
+    The voted ones come from the maintained counts (``ScopeVoteCount``), not the votes: the
+    rating check asks this of every arena every few seconds (146 s at a million votes when it
+    joined the votes)."""
+    voted = (
+        ScopeVoteCount.objects.filter(arena=arena, n__gt=0)
+        .exclude(category="")
+        .values_list("category", flat=True)
+    )
+    in_sets = (
+        Prompt.objects.filter(prompt_sets__arenas=arena)
+        .exclude(category="")
+        .values_list("category", flat=True)
+    )
+    # one query; UNION keeps each category once (SQLite refuses an ORDER BY inside it)
+    return sorted(in_sets.order_by().union(voted.order_by()))

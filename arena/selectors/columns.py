@@ -5,6 +5,11 @@ On PostgreSQL the scope's query (``VoteScope.apply``: every exclusion a board ma
 fixed width and NULLs are coalesced to NaN or -1, so each row has the same byte length and a
 block of rows is one ``numpy.frombuffer`` over a structured big-endian dtype. Elsewhere (the
 SQLite demo) the same query is read with ``values_list``.
+
+:func:`vote_counts_in_scope` reads the same votes merged by a ``GROUP BY`` on every column a
+counting method reads (pair, outcome, soft label, and the prompt or the pair's draw
+probability where asked): one row a distinct combination, with its number of votes and its
+first vote's id, so the rows come in the order their first votes came.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import BigIntegerField, F, FloatField, Value
+from django.db.models import BigIntegerField, Count, F, FloatField, Min, Value
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Cast, Coalesce
 from numpy.typing import NDArray
@@ -107,8 +112,71 @@ def vote_columns_in_scope(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class VoteCounts:
+    """A scope's votes merged by every column read: one row a distinct combination, in the
+    order of each combination's first vote; ``count`` votes each.
+
+    ``prompt_id`` is -1 and ``pair_probability`` NaN where they were not asked for (they do not
+    split the rows then); ``p_b`` is NaN for votes without a soft label.
+    """
+
+    competitor_a: NDArray[np.int64]
+    competitor_b: NDArray[np.int64]
+    outcome: NDArray[np.int8]
+    prompt_id: NDArray[np.int64]
+    pair_probability: NDArray[np.float64]
+    p_b: NDArray[np.float64]
+    count: NDArray[np.float64]
+
+
+def vote_counts_in_scope(
+    arena: Arena,
+    scope: VoteScope,
+    watermark: int,
+    *,
+    with_prompt: bool = False,
+    with_pair_probability: bool = False,
+    using: str = DEFAULT_DB_ALIAS,
+) -> VoteCounts:
+    """The scope's votes up to ``watermark`` merged by pair, outcome and soft label (and the
+    prompt, the pair's draw probability when asked), with each row's count of votes.
+
+    ``using`` names the database read, as for :func:`vote_columns_in_scope`."""
+    cols = _columns(with_features=False)
+    if not with_prompt:
+        cols["prompt_id"] = Cast(Value(-1), BigIntegerField())
+    if not with_pair_probability:
+        cols["pair_probability"] = Cast(Value(float("nan")), FloatField())
+    scoped = votes_in_scope(arena, scope).using(using).filter(id__lte=watermark).order_by()
+    grouped = scoped.values(**{f"col_{k}": v for k, v in cols.items()}).annotate(
+        col_id=Cast(Min("id"), BigIntegerField()), col_count=Cast(Count("id"), BigIntegerField())
+    )
+    names = [*cols, "count"]
+    if connections[using].vendor == "postgresql":
+        query = grouped.query.get_compiler(using=using).as_sql()
+        table = _copy_binary(query, names, using=using)
+    else:
+        rows = sorted(grouped.values_list("col_id", *(f"col_{k}" for k in names)))
+        table = {
+            name: np.array([r[k + 1] for r in rows], dtype=np.float64).reshape(len(rows))
+            for k, name in enumerate(names)
+        }
+    return VoteCounts(
+        competitor_a=table["competitor_a"].astype(np.int64, copy=False),
+        competitor_b=table["competitor_b"].astype(np.int64, copy=False),
+        outcome=table["outcome"].astype(np.int8),
+        prompt_id=table["prompt_id"].astype(np.int64, copy=False),
+        pair_probability=table["pair_probability"].astype(np.float64, copy=False),
+        p_b=table["p_b"].astype(np.float64, copy=False),
+        count=table["count"].astype(np.float64),
+    )
+
+
 #: The columns read as integers (bigint); every other column is a double.
-_INTEGER_COLUMNS = frozenset({"id", "competitor_a", "competitor_b", "outcome", "prompt_id"})
+_INTEGER_COLUMNS = frozenset(
+    {"id", "competitor_a", "competitor_b", "outcome", "prompt_id", "count"}
+)
 #: Votes per aggregated row: one array per column and block, about 25 MB of arrays at most.
 _BLOCK_VOTES = 1 << 18
 

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from arena.models import Arena, Battle, Competitor, Completion, Judge, Prompt, Vote, content_hash
 from arena.services.bulk import rows_insert
-from arena.services.import_triggers import References, triggers_skip
+from arena.services.import_triggers import References, scope_counts_add, triggers_skip
 from ratings.engine.formats.schema import WINNERS
 
 if TYPE_CHECKING:
@@ -362,6 +362,7 @@ def batch_write(
     rows_insert(Vote, _VOTE_COLUMNS, ((b, *v) for b, v in zip(battle_ids, votes, strict=True)))
     if lookups.skip_triggers:
         triggers_skip(False)
+        scope_counts_add(list(battle_ids))
     report.votes_created += len(votes)
     pairs = lookups.pairs
     for battle in battles:

@@ -10,7 +10,9 @@ uses) skips them, and skips the statement trigger that adds inserted votes to
 
 - the rows a batch refers to (competitors, prompts, answers, judges, the arena) are locked
   ``FOR KEY SHARE``, as the checks would, and counted: a missing one fails the import;
-- the votes per pair are added to ``arena_pairvotecount`` in the same transaction.
+- the votes per pair are added to ``arena_pairvotecount`` in the same transaction, and each
+  batch's votes per arena, source and category to ``arena_scopevotecount`` (what the triggers
+  of migration ``0016_scope_vote_counts_maintained`` do), by one set-based statement a batch.
 
 Only taken when the database role may set the parameter and the two tables carry no trigger
 beyond the pair counts' (a trigger added later would otherwise be skipped silently); else the
@@ -26,9 +28,19 @@ from django.db import DatabaseError, connection, transaction
 
 from arena.exceptions import ImportReferenceMissing
 
-#: The triggers on arena_battle and arena_vote whose work :func:`pair_counts_add` does
-#: (migration ``0013_pair_vote_counts_maintained``); an insert fires only the first.
-KNOWN_TRIGGERS = frozenset({"arena_vote_counted", "arena_vote_uncounted", "arena_vote_cleared"})
+#: The triggers on arena_battle and arena_vote whose work :func:`pair_counts_add` and
+#: :func:`scope_counts_add` do (migrations ``0013_pair_vote_counts_maintained`` and
+#: ``0016_scope_vote_counts_maintained``); an insert fires only the ``…counted`` ones.
+KNOWN_TRIGGERS = frozenset(
+    {
+        "arena_vote_counted",
+        "arena_vote_uncounted",
+        "arena_vote_cleared",
+        "arena_vote_scope_counted",
+        "arena_vote_scope_uncounted",
+        "arena_vote_scope_cleared",
+    }
+)
 
 
 def triggers_skippable() -> bool:
@@ -100,4 +112,26 @@ def pair_counts_add(arena_id: int, pairs: Counter[tuple[int, int]]) -> None:
             "ON CONFLICT (arena_id, competitor_low_id, competitor_high_id) "
             "DO UPDATE SET n = arena_pairvotecount.n + EXCLUDED.n",
             [arena_id, [k[0] for k in keys], [k[1] for k in keys], [pairs[k] for k in keys]],
+        )
+
+
+def scope_counts_add(battle_ids: list[int]) -> None:
+    """Add the votes of these (just written) battles to the counts per arena, source and
+    category, as the insert trigger ``arena_vote_scope_counted`` would."""
+    if not battle_ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO arena_scopevotecount (arena_id, source, category, n, top_id, "
+            "n_unanswered) SELECT b.arena_id, v.source, p.category, count(*), max(v.id), "
+            "count(*) FILTER (WHERE b.completion_a_id IS NULL OR b.completion_b_id IS NULL) "
+            "FROM arena_vote v JOIN arena_battle b ON b.id = v.battle_id "
+            "JOIN arena_prompt p ON p.id = b.prompt_id "
+            "WHERE v.battle_id = ANY(string_to_array(%s, ',')::bigint[]) "
+            "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 "
+            "ON CONFLICT (arena_id, source, category) DO UPDATE SET "
+            "n = arena_scopevotecount.n + EXCLUDED.n, "
+            "top_id = GREATEST(arena_scopevotecount.top_id, EXCLUDED.top_id), "
+            "n_unanswered = arena_scopevotecount.n_unanswered + EXCLUDED.n_unanswered",
+            [",".join(map(str, battle_ids))],
         )

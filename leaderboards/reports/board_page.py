@@ -69,7 +69,10 @@ def matrices_compute(
     rows = result["competitors"] if result else []
     names = [row["name"] for row in rows]
     group = [row.get("group", 0) for row in rows]  # no prediction between groups that never met
-    comparisons = selectors.comparisons_for_leaderboard(run.leaderboard, run.watermark, using=using)
+    # pair totals only: the votes merged by pair, outcome and soft label
+    comparisons = selectors.counted_comparisons_for_leaderboard(
+        run.leaderboard, run.watermark, using=using
+    )
     position = {name: k for k, name in enumerate(comparisons.names)}
     n = len(names)
     battles = np.zeros((n, n))

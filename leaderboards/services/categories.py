@@ -42,9 +42,11 @@ def leaderboards_ensure_categories(arena: Arena) -> list[Leaderboard]:
     operator) is left as it is.
     """
     made = []
+    # one read of the boards there, so that a check with nothing to make writes nothing
+    there = set(Leaderboard.objects.filter(arena=arena).values_list("slug", flat=True))
     for category in arena_selectors.prompt_categories_for_arena(arena):
         slug = category_slug(category)
-        if not slug:
+        if not slug or slug in there:
             continue
         board, created = Leaderboard.objects.get_or_create(
             arena=arena,

@@ -63,13 +63,33 @@ def rating_queue(method: str, options: dict[str, Any]) -> str:
     return QUEUE_FAST
 
 
+#: Counting methods whose numbers stay within 1e-9 when real-valued summands (1/p weights, soft
+#: labels) are added up in another order: merged, a pair's ``3 × 0.6`` is not bit for bit
+#: ``0.6 + 0.6 + 0.6``. The Bradley–Terry fits absorb such a difference (1e-16); the Nash and
+#: equilibrium solvers carry it to about 1e-8 in their ratings and masses (their own tolerance),
+#: so they read merged votes only where every summand is a whole or half vote.
+COUNTED_WITH_REAL_SUMS = frozenset({"bt", "bt-davidson"})
+
+
+def run_reads_counted(method: str, *, ipw: bool, soft_labels: bool = False) -> bool:
+    """Whether a run of ``method`` reads the votes merged by a ``GROUP BY`` (``Method.counted``)
+    rather than one row a vote: the numbers are the same either way, to 1e-9.
+
+    ``soft_labels``: the votes carry soft labels that count (not ``hard_labels``)."""
+    exact = method in COUNTED_WITH_REAL_SUMS or not (ipw or soft_labels)
+    return engine.method_get(method).counted and exact
+
+
 #: Methods that fit the answers' style features: queued only for scopes whose every vote has both
 #: answers (votes imported without answer texts have none, and the fit would fail).
 NEEDS_ANSWERS = frozenset({"style-bt"})
 
 
 def leaderboards_ensure_defaults(arena: Arena) -> None:
+    there = set(Leaderboard.objects.filter(arena=arena).values_list("slug", flat=True))
     for slug, name, source in DEFAULT_LEADERBOARDS:
+        if slug in there:
+            continue
         Leaderboard.objects.get_or_create(
             arena=arena, slug=slug, defaults={"name": name, "source": source}
         )
@@ -148,20 +168,26 @@ def leaderboards_check(*, enqueue: bool = True) -> list[int]:
         leaderboards_ensure_defaults(arena)
         leaderboards_ensure_categories(arena)
     held: dict[int, list[int]] = {}
+    facts: dict[int, arena_selectors.ArenaFacts] = {}
     for leaderboard in Leaderboard.objects.filter(is_active=True).select_related("arena"):
-        watermark = arena_selectors.scope_watermark(
-            leaderboard.arena, selectors.scope_of(leaderboard)
-        )
+        arena, scope = leaderboard.arena, selectors.scope_of(leaderboard)
+        if arena.pk not in facts:  # read once per arena, for all its boards
+            facts[arena.pk] = arena_selectors.arena_facts(arena)
+            held[arena.pk] = arena_selectors.held_back_competitor_ids(arena)
+        watermark = arena_selectors.scope_watermark(arena, scope, facts[arena.pk])
         if watermark is None:
             continue
-        if leaderboard.arena_id not in held:
-            held[leaderboard.arena_id] = arena_selectors.held_back_competitor_ids(leaderboard.arena)
+        done = set(
+            RatingRun.objects.filter(leaderboard=leaderboard, watermark=watermark).values_list(
+                "method", "params_key"
+            )
+        )
         unanswered: bool | None = None
         for method in leaderboard.methods:
             if method in NEEDS_ANSWERS:
                 if unanswered is None:
                     unanswered = arena_selectors.scope_has_unanswered_votes(
-                        leaderboard.arena, selectors.scope_of(leaderboard)
+                        arena, scope, facts[arena.pk]
                     )
                 if unanswered:
                     continue
@@ -169,7 +195,9 @@ def leaderboards_check(*, enqueue: bool = True) -> list[int]:
                 leaderboard,
                 method,
                 watermark,
-                held_back=held[leaderboard.arena_id],
+                held_back=held[arena.pk],
+                flags=facts[arena.pk].flags_version,
+                done=done,
                 enqueue=enqueue,
             )
             if run is not None:
@@ -185,8 +213,12 @@ def _run_queue(
     watermark: int,
     *,
     held_back: list[int],
+    flags: str,
+    done: set[tuple[str, str]],
     enqueue: bool,
 ) -> RatingRun | None:
+    """Queue the run of ``method`` at ``watermark`` unless ``done`` (the board's runs at that
+    watermark, as (method, parameters' key)) has it already."""
     try:
         options = engine.options_to_json(run_options(leaderboard, method))
     except engine.OptionsError as error:
@@ -195,16 +227,11 @@ def _run_queue(
         stored = leaderboard.method_options if isinstance(leaderboard.method_options, dict) else {}
         raw = stored.get(method)
         options = {"options_error": str(error), "method_options": raw}
-    flags = (
-        arena_selectors.voter_flags_version(leaderboard.arena)
-        if leaderboard.exclude_flagged_voters
-        else None
-    )
     ipw = leaderboard.inverse_probability_weights
-    key = params_key(method, options, flags, held_back, ipw=ipw)
-    if RatingRun.objects.filter(
-        leaderboard=leaderboard, method=method, params_key=key, watermark=watermark
-    ).exists():
+    key = params_key(
+        method, options, flags if leaderboard.exclude_flagged_voters else None, held_back, ipw=ipw
+    )
+    if (method, key) in done:
         return None
     try:
         with transaction.atomic():
@@ -421,6 +448,9 @@ def run_compute(run: RatingRun, *, using: str = DEFAULT_DB_ALIAS) -> engine.Meth
     """The rating engine on the run's votes: the same call as ``python -m ratings rate``.
 
     ``using`` is the database the votes are read from (the replica's alias when configured).
+    A method that takes counted rows (``Method.counted``: the Bradley–Terry family, Nash, the
+    equilibria) reads the votes merged by a ``GROUP BY`` (its numbers are those of the votes
+    one by one: ``tests/leaderboards/test_read_path.py``); the others read one row a vote.
     """
     stored = run.params.get("options")
     if not isinstance(stored, dict):  # a run queued by the first version: flags, not options
@@ -429,14 +459,28 @@ def run_compute(run: RatingRun, *, using: str = DEFAULT_DB_ALIAS) -> engine.Meth
         raise engine.OptionsError(str(stored["options_error"]))
     options = engine.method_options(run.method, stored)
     axis = "category" if getattr(options, "prompt_axis", None) == "category" else "prompt"
-    comparisons = selectors.comparisons_for_leaderboard(
-        run.leaderboard,
-        run.watermark,
-        prompt_axis=axis,
-        inverse_probability=bool(run.params.get("ipw")),
-        with_features=run.method in NEEDS_ANSWERS,
-        using=using,
-    )
+    ipw = bool(run.params.get("ipw"))
+    comparisons = None
+    if run_reads_counted(run.method, ipw=ipw):
+        comparisons = selectors.counted_comparisons_for_leaderboard(
+            run.leaderboard,
+            run.watermark,
+            prompt_axis=axis if hasattr(options, "prompt_axis") else None,
+            inverse_probability=ipw,
+            using=using,
+        )
+        soft = comparisons.has_soft_labels and not options.hard_labels
+        if not run_reads_counted(run.method, ipw=ipw, soft_labels=soft):
+            comparisons = None  # soft labels in scope: read one row a vote after all
+    if comparisons is None:
+        comparisons = selectors.comparisons_for_leaderboard(
+            run.leaderboard,
+            run.watermark,
+            prompt_axis=axis,
+            inverse_probability=ipw,
+            with_features=run.method in NEEDS_ANSWERS,
+            using=using,
+        )
     if comparisons.n_comparisons == 0:
         raise ValueError("no votes in this scope")
     return engine.rate_with_state(comparisons, run.method, options)

@@ -252,10 +252,11 @@ def bradley_terry_mm(
     """
     if comparisons.n_comparisons == 0:
         raise ValueError("no comparisons to fit")
-    n, sa = comparisons.n_items, comparisons.score_a() * comparisons.weight
+    weight = comparisons.total_weight
+    n, sa = comparisons.n_items, comparisons.score_a() * weight
     win = np.zeros((n, n))
     np.add.at(win, (comparisons.a, comparisons.b), sa)
-    np.add.at(win, (comparisons.b, comparisons.a), comparisons.weight - sa)
+    np.add.at(win, (comparisons.b, comparisons.a), weight - sa)
     np.fill_diagonal(win, 0.0)
     p, converged, sweeps = np.ones(n), False, 0
     with np.errstate(divide="ignore", invalid="ignore"):

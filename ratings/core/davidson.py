@@ -62,7 +62,7 @@ def _pairs(c: Comparisons, *, both_bad: str) -> _Pairs:
     keep = c.a != c.b
     if both_bad == "drop":
         keep &= soft | (c.outcome != Outcome.BOTH_BAD)
-    a, b, o, w, soft = c.a[keep], c.b[keep], c.outcome[keep], c.weight[keep], soft[keep]
+    a, b, o, w, soft = c.a[keep], c.b[keep], c.outcome[keep], c.total_weight[keep], soft[keep]
     p_b = c.p_b[keep] if c.p_b is not None else np.zeros(a.shape[0])
     # A soft label is a distribution over "A better" and "B better": fractional wins, no tie.
     a_won = np.where(soft, 1.0 - p_b, o == Outcome.A)

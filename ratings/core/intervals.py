@@ -280,6 +280,7 @@ def normal_intervals(
     kind: str = "sandwich",
     level: float = 0.95,
     anchor: int | None = None,
+    cov: FloatArray | None = None,
 ) -> Intervals:
     """Normal-approximation intervals ``score ± z * sd`` from :func:`covariance`.
 
@@ -295,6 +296,8 @@ def normal_intervals(
         Two-sided coverage.
     anchor : int, optional
         Competitor fixed at 0 (its interval is a point); default: centred scores.
+    cov : array of float, optional
+        The covariance of ``kind``, when the caller has it already.
 
     Returns
     -------
@@ -313,7 +316,7 @@ def normal_intervals(
     """
     if not 0.0 < level < 1.0:
         raise ValueError("need 0 < level < 1")
-    cov = covariance(data, fit, kind=kind)
+    cov = covariance(data, fit, kind=kind) if cov is None else cov
     var = np.diag(cov).copy()
     if anchor is not None:
         var = var + cov[anchor, anchor] - 2.0 * cov[:, anchor]

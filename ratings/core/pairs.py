@@ -23,6 +23,8 @@ _HALF_POINTS_TO_A = np.array([1, 2, 0, 1, 1], dtype=np.int8)  # by Outcome value
 def aggregate(comparisons: Comparisons) -> PairCounts:
     """Merge verdicts into cells of identical (pair, points, weight).
 
+    A row of counted comparisons (``Comparisons.count``) adds its count of verdicts to its
+    cell, so rows merged by a ``GROUP BY`` give the cells their votes give one by one.
     A verdict's points are those of :meth:`Comparisons.score_a`: a soft label ``p_b`` gives A
     ``1 − p_b`` (fractional points), so Bradley–Terry on the cells is the maximum-likelihood fit
     with fractional wins.
@@ -60,7 +62,10 @@ def aggregate(comparisons: Comparisons) -> PairCounts:
     else:
         weights, weight_code = np.unique(c.weight, return_inverse=True)
     pair_key, points_code, weight_code, cell_count = _cells(
-        (lo.astype(np.int64) * n + hi, n * n), (points_code, n_points), (weight_code, len(weights))
+        (lo.astype(np.int64) * n + hi, n * n),
+        (points_code, n_points),
+        (weight_code, len(weights)),
+        count=c.count,
     )
     pairs, cell_pair = np.unique(pair_key, return_inverse=True)
     return PairCounts(
@@ -76,26 +81,33 @@ def aggregate(comparisons: Comparisons) -> PairCounts:
 
 def _cells(
     *codes: tuple[NDArray[np.int64], int],
+    count: FloatArray | None = None,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], FloatArray]:
-    """The distinct (pair, points, weight) code triples and how many rows hold each.
+    """The distinct (pair, points, weight) code triples and how many verdicts hold each.
 
-    Each argument is a column of codes and its number of values. One integer key over the three
-    is counted by ``bincount`` when dense enough, by ``unique`` otherwise; when the key would
-    overflow 64 bits (many distinct soft labels and weights) the rows are merged as rows.
+    Each argument is a column of codes and its number of values; ``count`` is each row's
+    number of verdicts (one each if None). One integer key over the three is counted by
+    ``bincount`` when dense enough, by ``unique`` otherwise; when the key would overflow 64
+    bits (many distinct soft labels and weights) the rows are merged as rows. A cell whose
+    rows count no verdict is dropped, as a cell without rows is.
     """
     (pair, n_pairs), (points, n_points), (weight, n_weights) = codes
     n_keys = float(n_pairs) * n_points * n_weights
     if n_keys >= _INT64_KEYS:
-        rows, raw = np.unique(np.stack([pair, points, weight]).T, axis=0, return_counts=True)
-        return rows[:, 0], rows[:, 1], rows[:, 2], raw.astype(np.float64)
+        rows, inverse = np.unique(np.stack([pair, points, weight]).T, axis=0, return_inverse=True)
+        summed = np.bincount(inverse.reshape(-1), count, len(rows)).astype(np.float64)
+        held = summed > 0
+        return rows[held, 0], rows[held, 1], rows[held, 2], summed[held]
     key = (pair * n_points + points) * n_weights + weight
     if n_keys <= max(_DENSE_KEY_LIMIT, 4 * key.shape[0]):
-        counts = np.bincount(key, minlength=0)
+        counts = np.bincount(key, count, minlength=0)
         cells = np.flatnonzero(counts)
         cell_count = counts[cells].astype(np.float64)
     else:
-        cells, raw = np.unique(key, return_counts=True)
-        cell_count = raw.astype(np.float64)
+        cells, inverse = np.unique(key, return_inverse=True)
+        cell_count = np.bincount(inverse, count, len(cells)).astype(np.float64)
+        held = cell_count > 0
+        cells, cell_count = cells[held], cell_count[held]
     rest = cells // n_weights
     return rest // n_points, rest % n_points, cells % n_weights, cell_count
 

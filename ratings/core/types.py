@@ -48,6 +48,16 @@ class Comparisons:
     the style features, which style control standardises and fits). Where a soft label is
     present the fits score the row by it; :meth:`hard_labels` drops the column so that
     ``outcome`` alone counts.
+
+    ``count`` (None: one each) says that row ``t`` stands for ``count[t]`` identical verdicts,
+    each of weight ``weight[t]``: the votes merged by a ``GROUP BY`` on every column a method
+    reads. It is not the same as a weight ``count[t] * weight[t]``: a weight scales one
+    verdict, so the sandwich covariance and the bootstrap, which look at verdicts one by one,
+    see it squared or drawn once, where ``count`` verdicts are seen and drawn one by one.
+    Methods linear in the verdicts read :attr:`total_weight`; the cells of
+    :func:`~ratings.core.pairs.aggregate` hold ``count`` verdicts, so everything fitted from
+    them is unchanged by the merge. Order-dependent methods (online Elo) and style control
+    (features per answer) refuse counted rows.
     """
 
     names: tuple[str, ...]
@@ -63,9 +73,16 @@ class Comparisons:
     p_b: FloatArray | None = None
     length_a: FloatArray | None = None
     length_b: FloatArray | None = None
+    count: FloatArray | None = None
 
     def __post_init__(self) -> None:
         n = self.a.shape[0]
+        if self.count is not None and (
+            self.count.shape != (n,)
+            or not np.all(np.isfinite(self.count))
+            or np.any(self.count < 0)
+        ):
+            raise ValueError("column count must hold one finite, non-negative count per row")
         for label, column in (("b", self.b), ("outcome", self.outcome), ("weight", self.weight)):
             if column.shape != (n,):
                 raise ValueError(f"column {label} has shape {column.shape}, expected ({n},)")
@@ -177,8 +194,30 @@ class Comparisons:
 
     @property
     def n_comparisons(self) -> int:
-        """Number of verdicts (rows), before weighting."""
+        """Number of rows (the verdicts, unless rows are counted: see :attr:`n_verdicts`)."""
         return int(self.a.shape[0])
+
+    @property
+    def n_verdicts(self) -> int:
+        """Number of verdicts, before weighting: the rows, or the sum of their counts."""
+        return self.n_comparisons if self.count is None else round(float(self.count.sum()))
+
+    @property
+    def counts(self) -> FloatArray:
+        """Each row's number of verdicts (ones unless the rows are counted)."""
+        return np.ones(self.n_comparisons) if self.count is None else self.count
+
+    @property
+    def total_weight(self) -> FloatArray:
+        """Each row's weight times its number of verdicts: what methods linear in the verdicts
+        (pair totals, win rates, the equilibrium games) add up."""
+        return self.weight if self.count is None else self.weight * self.count
+
+    def require_rows(self, method: str) -> None:
+        """Raise ``ValueError`` when the rows are counted, for a method that needs each verdict
+        on its own (in its order, or with its own features)."""
+        if self.count is not None:
+            raise ValueError(f"{method} needs one row a verdict, not counted rows")
 
     @property
     def has_soft_labels(self) -> bool:
@@ -218,6 +257,7 @@ class Comparisons:
             p_b=None if self.p_b is None else self.p_b[mask],
             length_a=None if self.length_a is None else self.length_a[mask],
             length_b=None if self.length_b is None else self.length_b[mask],
+            count=None if self.count is None else self.count[mask],
         )
 
 

@@ -88,7 +88,7 @@ def win_rate_vs(
             raise KeyError(f"unknown competitor {baseline!r}")
         baseline = comparisons.names.index(baseline)
     matrix = predicted_win_rates(comparisons.names, ratings, base=base, scale=scale).matrix
-    n, w, sa = comparisons.n_items, comparisons.weight, comparisons.score_a()
+    n, w, sa = comparisons.n_items, comparisons.total_weight, comparisons.score_a()
     as_a = (comparisons.b == baseline) & (comparisons.a != baseline)
     as_b = (comparisons.a == baseline) & (comparisons.b != baseline)
     games = np.bincount(comparisons.a[as_a], w[as_a], n) + np.bincount(

@@ -38,7 +38,7 @@ def rate_equilibrium(
     if method not in EQUILIBRIUM_METHODS:
         raise ValueError(f"unknown method {method!r}; expected one of {EQUILIBRIUM_METHODS}")
     n_votes = votes_per_competitor(
-        comparisons.n_items, comparisons.a, comparisons.b, comparisons.weight
+        comparisons.n_items, comparisons.a, comparisons.b, comparisons.total_weight
     )
     game = win_probabilities(comparisons, alpha=options.alpha, prior=options.prior)
     solve = equilibrium_ne if method == "equilibrium-ne" else equilibrium_cce
@@ -54,7 +54,7 @@ def rate_equilibrium(
     return rating_report(
         method,
         params,
-        comparisons.n_comparisons,
+        comparisons.n_verdicts,
         _rows(result.names, _snap(result.ratings, snap), result.marginals, n_votes),
         prompts=_prompt_rows(result, snap),
         residual=result.residual,
@@ -69,7 +69,7 @@ def rate_equilibrium(
 def rate_nash(comparisons: Comparisons, options: NashOptions) -> dict[str, Any]:
     """Nash averaging of ``comparisons``' logit win matrix, reported as the other methods are."""
     n_votes = votes_per_competitor(
-        comparisons.n_items, comparisons.a, comparisons.b, comparisons.weight
+        comparisons.n_items, comparisons.a, comparisons.b, comparisons.total_weight
     )
     logits = logit_win_matrix(comparisons, alpha=options.alpha, prior=options.prior)
     result = nash_average(logits, comparisons.names, selection=options.selection)
@@ -83,7 +83,7 @@ def rate_nash(comparisons: Comparisons, options: NashOptions) -> dict[str, Any]:
     return rating_report(
         "nash",
         params,
-        comparisons.n_comparisons,
+        comparisons.n_verdicts,
         _rows(result.names, _snap(result.ratings, _NASH_ZERO), result.marginals, n_votes),
         prompts=[],
         residual=result.residual,

@@ -97,7 +97,11 @@ class MethodOutput:
 class Method:
     """One rating method: its name, the label pages show, its options and how it rates.
 
-    ``board`` says whether a leaderboard can run it; ``board_note`` says why not.
+    ``board`` says whether a leaderboard can run it; ``board_note`` says why not. ``counted``
+    says that it takes counted rows (``Comparisons.count``, votes merged by a ``GROUP BY``)
+    and gives the numbers of the votes one by one: it reads the votes through sums that do
+    not depend on their order, and its intervals through the cells of
+    :func:`~ratings.core.pairs.aggregate`, which hold the counted verdicts.
     """
 
     name: str
@@ -106,6 +110,7 @@ class Method:
     compute: Callable[[Comparisons, Any, VoteSelection], MethodOutput]
     board: bool = True
     board_note: str = ""
+    counted: bool = False
 
 
 def rate(
@@ -141,7 +146,11 @@ def rate_with_state(
         name = getattr(chosen, option, None)
         if name is not None and name not in comparisons.names:
             raise OptionsError(f"unknown competitor {name!r} given to --{option.replace('_', '-')}")
-    n_soft = 0 if comparisons.p_b is None else int(np.sum(~np.isnan(comparisons.p_b)))
+    n_soft = (
+        0
+        if comparisons.p_b is None
+        else round(float(np.sum(comparisons.counts[~np.isnan(comparisons.p_b)])))
+    )
     if chosen.hard_labels:
         comparisons = comparisons.hard_labels()
     output = spec.compute(comparisons, chosen, selection or VoteSelection())
@@ -193,12 +202,18 @@ def _core_report(
             "competitors": selection.competitors,
         }
     )
-    n_votes = votes_per_competitor(comparisons.n_items, comparisons.a, comparisons.b)
+    n_votes = votes_per_competitor(
+        comparisons.n_items, comparisons.a, comparisons.b, comparisons.counts
+    )
     rows = _grouped_rows(comparisons.names, ratings, low, high, n_votes=n_votes, groups=groups)
     if groups is not None:
         extra["separate_groups"] = _separate_groups(groups, n_votes)
     ties, both_bad = outcome_rates(
-        comparisons.n_items, comparisons.a, comparisons.b, comparisons.outcome, comparisons.weight
+        comparisons.n_items,
+        comparisons.a,
+        comparisons.b,
+        comparisons.outcome,
+        comparisons.total_weight,
     )
     ranks = extra.pop("rank_intervals", None)
     for row in rows:
@@ -214,14 +229,15 @@ def _core_report(
         column = rates.matrix[:, comparisons.names.index(options.win_rate_vs)]
         for row in rows:
             row["win_rate_vs"] = 100.0 * float(column[comparisons.names.index(row["name"])])
-    return rating_report(method, params, comparisons.n_comparisons, rows, **extra)
+    return rating_report(method, params, comparisons.n_verdicts, rows, **extra)
 
 
 def _groups_of_votes(comparisons: Comparisons) -> ComparisonGroups | None:
     """The groups of competitors that never met, when there is more than one."""
-    met = (comparisons.a != comparisons.b) & (comparisons.weight > 0)
+    weight = comparisons.total_weight
+    met = (comparisons.a != comparisons.b) & (weight > 0)
     found = comparison_groups(
-        comparisons.names, comparisons.a[met], comparisons.b[met], comparisons.weight[met]
+        comparisons.names, comparisons.a[met], comparisons.b[met], weight[met]
     )
     return None if found.connected else found
 
@@ -289,6 +305,7 @@ def separate_groups_warning(report: Mapping[str, Any]) -> str | None:
 def _rate_elo(
     comparisons: Comparisons, options: EloOptions, selection: VoteSelection
 ) -> MethodOutput:
+    comparisons.require_rows("online Elo")  # in the votes' order
     settings = {
         "initial": options.init,
         "base": options.base,
@@ -331,6 +348,7 @@ def _rate_bt(
 def _rate_style_bt(
     comparisons: Comparisons, options: StyleOptions, selection: VoteSelection
 ) -> MethodOutput:
+    comparisons.require_rows("style control")  # each answer's own features
     columns = [STYLE_FEATURE_COLUMNS[name] for name in options.style_features]
     if comparisons.features_a is None or comparisons.features_b is None:
         raise OptionsError(
@@ -369,7 +387,9 @@ def _bt(
     if groups is not None:
         fit = dataclasses.replace(fit, groups=groups.labels)
     ratings, rating, per_unit = _display(fit.scores, options, anchor)
-    ci = _bt_intervals(comparisons, fit, options, anchor=anchor, style=style)
+    # the sandwich covariance, computed once for the intervals and the honest ranks
+    cov = None if style else covariance(comparisons, fit)
+    ci = _bt_intervals(comparisons, fit, options, anchor=anchor, style=style, cov=cov)
     low = high = None
     if ci is not None:
         low = per_unit * ci.low + rating
@@ -381,14 +401,13 @@ def _bt(
     }
     if isinstance(options, StyleOptions):
         params |= {"l2": options.l2, "style_features": list(options.style_features)}
-    if style:
+    if cov is None:  # style control
         extra: dict[str, Any] = {"groups": groups}
         if fit.coefficients is not None:
             extra["style_coefficients"] = dict(
                 zip(fit.feature_names, map(float, fit.coefficients), strict=True)
             )
         return (ratings, low, high, params, extra), None
-    cov = covariance(comparisons, fit)
     state = BradleyTerryState(fit.names, fit.scores, cov.diagonal().copy())
     honest = _honest_ranks(comparisons, fit, cov, groups) | {"groups": groups}
     return (ratings, low, high, params, honest), state
@@ -462,7 +481,7 @@ def _honest_ranks(
     """
     if groups is None:
         ranks = simultaneous_ranks(simultaneous_intervals(comparisons, fit, cov=cov))
-        separation = votes_to_separate(fit, cov, comparisons.n_comparisons)
+        separation = votes_to_separate(fit, cov, comparisons.n_verdicts)
         leaders = leader_group(ranks)
     else:
         ranks, separation, leaders = _ranks_by_group(comparisons, fit, cov, groups)
@@ -503,7 +522,7 @@ def _ranks_by_group(
         ranks = rank_intervals(names, together.low[k], together.high[k])
         upper[k], lower[k] = ranks.upper, ranks.lower
         part = dataclasses.replace(fit, names=names, scores=fit.scores[k], groups=None)
-        separation += votes_to_separate(part, cov[np.ix_(k, k)], comparisons.n_comparisons)
+        separation += votes_to_separate(part, cov[np.ix_(k, k)], comparisons.n_verdicts)
         if g == 0:
             leaders = leader_group(ranks)
     return RankIntervals(names=fit.names, upper=upper, lower=lower), separation, leaders
@@ -516,6 +535,7 @@ def _bt_intervals(
     *,
     anchor: int | None,
     style: bool,
+    cov: FloatArray | None = None,
 ) -> Intervals | None:
     if options.bootstrap and style:
         raise OptionsError("--bootstrap is not available for style-bt; use --ci sandwich or fisher")
@@ -525,7 +545,8 @@ def _bt_intervals(
         )
     if style:
         return style_intervals(comparisons, fit, kind=options.ci, anchor=anchor)
-    return normal_intervals(comparisons, fit, kind=options.ci, anchor=anchor)
+    sandwich = cov if options.ci == "sandwich" else None
+    return normal_intervals(comparisons, fit, kind=options.ci, anchor=anchor, cov=sandwich)
 
 
 def _rate_davidson(
@@ -574,6 +595,7 @@ def _rate_lc_winrate(
 ) -> MethodOutput:
     """AlpacaEval 2's length-controlled win rate: ratings are percentages against the baseline;
     competitors that never met the baseline are left out and named in ``not_rated``."""
+    comparisons.require_rows("lc-winrate")
     if comparisons.length_a is None or comparisons.length_b is None:
         raise OptionsError(
             "lc-winrate needs each answer's length in characters (len_a and len_b, or "
@@ -634,12 +656,30 @@ METHODS: Mapping[str, Method] = {
     m.name: m
     for m in (
         Method("elo", "Elo", EloOptions, _rate_elo),
-        Method("bt", "Bradley–Terry", BradleyTerryOptions, _rate_bt),
+        Method("bt", "Bradley–Terry", BradleyTerryOptions, _rate_bt, counted=True),
         Method("style-bt", "Style-controlled", StyleOptions, _rate_style_bt),
-        Method("bt-davidson", "Bradley–Terry (ties modelled)", DavidsonOptions, _rate_davidson),
-        Method("nash", "Nash averaging", NashOptions, _rate_nash),
-        Method("equilibrium-ne", "Equilibrium (NE)", EquilibriumOptions, _rate_equilibrium_ne),
-        Method("equilibrium-cce", "Equilibrium (CCE)", EquilibriumOptions, _rate_equilibrium_cce),
+        Method(
+            "bt-davidson",
+            "Bradley–Terry (ties modelled)",
+            DavidsonOptions,
+            _rate_davidson,
+            counted=True,
+        ),
+        Method("nash", "Nash averaging", NashOptions, _rate_nash, counted=True),
+        Method(
+            "equilibrium-ne",
+            "Equilibrium (NE)",
+            EquilibriumOptions,
+            _rate_equilibrium_ne,
+            counted=True,
+        ),
+        Method(
+            "equilibrium-cce",
+            "Equilibrium (CCE)",
+            EquilibriumOptions,
+            _rate_equilibrium_cce,
+            counted=True,
+        ),
         Method(
             "lc-winrate",
             "Length-controlled win rate",

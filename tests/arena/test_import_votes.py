@@ -12,7 +12,17 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from arena import selectors
-from arena.models import Arena, Battle, Competitor, Completion, Judge, Outcome, Prompt, Vote
+from arena.models import (
+    Arena,
+    Battle,
+    Competitor,
+    Completion,
+    Judge,
+    Outcome,
+    Prompt,
+    ScopeVoteCount,
+    Vote,
+)
 from arena.services.arenas import arena_ensure_default
 from arena.services.import_triggers import triggers_skippable
 from ratings.engine.formats import WINNERS, read_votes
@@ -153,6 +163,27 @@ def _recount(arena: Arena) -> dict[tuple[int, int], int]:
     return dict(counts)
 
 
+def _scope_counts() -> dict[tuple[int, str, str], tuple[int, int, int]]:
+    """The maintained counts per arena, source and category (zero rows left out)."""
+    return {
+        (c.arena_id, c.source, c.category): (c.n, c.top_id, c.n_unanswered)
+        for c in ScopeVoteCount.objects.filter(n__gt=0)
+    }
+
+
+def _scope_recount() -> dict[tuple[int, str, str], tuple[int, int, int]]:
+    """The same, counted in Python from every vote."""
+    found: dict[tuple[int, str, str], list[int]] = {}
+    for vote in Vote.objects.select_related("battle__prompt"):
+        battle = vote.battle
+        key = (battle.arena_id, vote.source, battle.prompt.category)
+        row = found.setdefault(key, [0, 0, 0])
+        row[0] += 1
+        row[1] = max(row[1], vote.pk)
+        row[2] += battle.completion_a_id is None or battle.completion_b_id is None
+    return {key: (n, top, u) for key, (n, top, u) in found.items()}
+
+
 def _pairs_file(path: Path, seed: int, n: int) -> Path:
     rng = random.Random(seed)
     rows = []
@@ -177,6 +208,9 @@ def test_import_with_triggers_skipped_keeps_pair_counts_equal_to_a_recount(tmp_p
     assert after == _recount(arena)
     assert sum(after.values()) == 100
     assert any(after[pair] > before.get(pair, 0) > 0 for pair in after)  # an upsert, not a reset
+    # the counts per scope (the rating check's), which the skipped trigger would have kept
+    assert _scope_counts() == _scope_recount()
+    assert sum(n for n, _, _ in _scope_counts().values()) == 100
 
 
 def test_a_trigger_of_another_feature_sends_the_import_through_every_trigger(tmp_path):
@@ -196,6 +230,7 @@ def test_a_trigger_of_another_feature_sends_the_import_through_every_trigger(tmp
     arena = arena_ensure_default()
     assert selectors.pair_vote_counts(arena) == _recount(arena)
     assert sum(selectors.pair_vote_counts(arena).values()) == 50
+    assert _scope_counts() == _scope_recount()
 
 
 @pytest.mark.slow

@@ -8,8 +8,10 @@ the database bumps on any change to answers, competitors or prompt sets.
 
 The property test drives random streams of writes (votes one by one and in bulk, deletions,
 flags set and cleared, competitors held back and released) and checks after each step that the
-maintained counts equal a recount done here in plain Python over every vote, and that each
-scope's watermark (remembered between the beat's checks) equals a full ``Max(id)``. Flags and
+maintained counts (votes per pair; votes and answer-less votes per source and category) equal
+a recount done here in plain Python over every vote, and that each scope's watermark and
+whether it has answer-less votes (remembered between the beat's checks) equal a full
+``Max(id)`` and a full ``exists()``; prompts change category on the way. Flags and
 held-back competitors do not change the counts: the pairing balances what was shown, as the
 recount did; they do change the watermarks of scopes that leave them out.
 """
@@ -30,7 +32,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from arena import selectors
-from arena.models import Arena, Battle, Competitor, Completion, Outcome, Vote, VoterFlag
+from arena.models import (
+    Arena,
+    Battle,
+    Competitor,
+    Completion,
+    Judge,
+    Outcome,
+    Prompt,
+    ScopeVoteCount,
+    Vote,
+    VoterFlag,
+)
 from arena.selectors import VoteScope
 from arena.services.battles import battle_create
 from arena.services.votes import vote_record
@@ -60,20 +73,42 @@ def two_arenas(make_competitors: Any, make_prompt: Any, make_arena: Any) -> dict
     return {"arenas": arenas, "competitors": competitors, "prompts": prompts}
 
 
+def scope_recount(arena: Arena) -> dict[tuple[str, str], tuple[int, int]]:
+    """Votes and answer-less votes per source and prompt category, counted in Python."""
+    counts: Counter[tuple[str, str]] = Counter()
+    unanswered: Counter[tuple[str, str]] = Counter()
+    for source, category, a, b in Vote.objects.filter(battle__arena=arena).values_list(
+        "source", "battle__prompt__category", "battle__completion_a", "battle__completion_b"
+    ):
+        counts[source, category] += 1
+        unanswered[source, category] += a is None or b is None
+    return {key: (n, unanswered[key]) for key, n in counts.items()}
+
+
+def _maintained_scope_counts(arena: Arena) -> dict[tuple[str, str], tuple[int, int]]:
+    rows = ScopeVoteCount.objects.filter(arena=arena, n__gt=0)
+    return {(r.source, r.category): (r.n, r.n_unanswered) for r in rows}
+
+
 def _battles(arena: Arena, competitors: list[Competitor], prompt: Any, rng: random.Random, n: int):
     made = []
     for _ in range(n):
         a, b = rng.sample(competitors, 2)
+        answered = rng.random() < 0.8  # some battles without answers, as imports have
         made.append(
             Battle(
                 arena=arena,
                 prompt=prompt,
                 competitor_a=a,
                 competitor_b=b,
-                completion_a=Completion.objects.get(prompt=prompt, competitor=a),
-                completion_b=Completion.objects.get(prompt=prompt, competitor=b),
+                completion_a=(
+                    Completion.objects.get(prompt=prompt, competitor=a) if answered else None
+                ),
+                completion_b=(
+                    Completion.objects.get(prompt=prompt, competitor=b) if answered else None
+                ),
                 session_key="stream",
-                origin=Battle.Origin.CROWD,
+                origin=Battle.Origin.CROWD if answered else Battle.Origin.IMPORT,
                 created_at=timezone.now(),
                 expires_at=timezone.now(),
             )
@@ -86,11 +121,14 @@ SCOPES = (
     VoteScope(),
     VoteScope(without_held_back=True, exclude_identity_revealed=True, exclude_flagged_voters=True),
     VoteScope(source="judge"),
+    VoteScope(category="maths", source="crowd", exclude_flagged_voters=True),
 )
 
 OPERATIONS = st.lists(
     st.tuples(
-        st.sampled_from(["vote", "bulk", "delete", "flag", "unflag", "hold", "release"]),
+        st.sampled_from(
+            ["vote", "bulk", "delete", "flag", "unflag", "hold", "release", "recategorise"]
+        ),
         st.integers(min_value=0, max_value=1),  # which arena
         st.integers(min_value=1, max_value=6),  # how many
     ),
@@ -118,6 +156,7 @@ def _stream_check(
     two_arenas: dict[str, Any], operations: list[tuple[str, int, int]], rng: random.Random
 ) -> None:
     competitors, prompts = two_arenas["competitors"], two_arenas["prompts"]
+    judge = Judge.objects.create(name="stream-judge")
     for kind, which, n in operations:
         arena = two_arenas["arenas"][which]
         if kind == "vote":  # one at a time, through the vote service
@@ -125,7 +164,11 @@ def _stream_check(
                 Vote.objects.create(
                     battle=battle,
                     outcome=rng.choice(list(Outcome)),
-                    source=Vote.Source.CROWD,
+                    **(
+                        {"source": "judge", "judge": judge, "voter_kind": "judge"}
+                        if rng.random() < 0.3
+                        else {"source": Vote.Source.CROWD}
+                    ),
                     session_key=f"s{rng.randrange(3)}",
                     created_at=timezone.now(),
                 )
@@ -155,6 +198,10 @@ def _stream_check(
             )
         elif kind == "unflag":
             VoterFlag.objects.filter(arena=arena).delete()
+        elif kind == "recategorise":  # moves the prompt's votes between category scopes
+            Prompt.objects.filter(pk=prompts[n % len(prompts)].pk).update(
+                category=rng.choice(["", "maths", "coding"])
+            )
         elif kind == "hold":
             Competitor.objects.filter(pk=rng.choice(competitors).pk).update(
                 null_model_flagged=True, null_model_cleared=False
@@ -163,9 +210,15 @@ def _stream_check(
             Competitor.objects.update(null_model_cleared=True)
         for each in two_arenas["arenas"]:
             assert selectors.pair_vote_counts(each) == recount(each)
+            assert _maintained_scope_counts(each) == scope_recount(each)
+            voted = {c for (_, c), (n, _) in scope_recount(each).items() if n and c}
+            assert set(selectors.prompt_categories_for_arena(each)) >= voted
             for scope in SCOPES:
-                full = selectors.votes_in_scope(each, scope).aggregate(top=Max("id"))["top"]
+                votes = selectors.votes_in_scope(each, scope)
+                full = votes.aggregate(top=Max("id"))["top"]
                 assert selectors.scope_watermark(each, scope) == full, scope
+                unanswered = votes.filter(battle__completion_b__isnull=True).exists()
+                assert selectors.scope_has_unanswered_votes(each, scope) == unanswered, scope
 
 
 def test_counts_follow_the_vote_service(arena_setup: dict[str, Any]) -> None:

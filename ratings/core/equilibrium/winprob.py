@@ -133,7 +133,7 @@ def win_probabilities(
         prompt = np.zeros(comparisons.n_comparisons, dtype=np.intp)
         prompt_names = ("all",)
     n_p = len(prompt_names)
-    w = comparisons.weight
+    w = comparisons.total_weight
     margin = w * (2.0 * comparisons.score_a() - 1.0)
     a, b = comparisons.a, comparisons.b
     size = n_p * m * m
@@ -215,7 +215,7 @@ def _bradley_terry_scores(comparisons: Comparisons, l2: float = 1e-4) -> FloatAr
     """
     m = comparisons.n_items
     s = comparisons.score_a()
-    w = comparisons.weight
+    w = comparisons.total_weight
     pair = comparisons.a * m + comparisons.b
     wins = np.bincount(pair, w * s, m * m).reshape(m, m)
     wins += np.bincount(pair, w * (1.0 - s), m * m).reshape(m, m).T
