@@ -66,9 +66,9 @@ def shared_seed(n_competitors: int, n_prompts: int, share: float) -> int:
         )
         cursor.execute(
             "INSERT INTO arena_completion (text, n_chars, n_tokens, header_count, list_count, "
-            "bold_count, created_at, competitor_id, prompt_id, identity_leak, leak_allowed) "
-            "SELECT 'answer ' || c.id || ' to ' || p.id, 20, 5 + (c.id + p.id) %% 200, 0, "
-            "(c.id * p.id) %% 3, 0, now(), c.id, p.id, '', false "
+            "bold_count, created_at, competitor_id, prompt_id, identity_leak, leak_allowed, "
+            "origin) SELECT 'answer ' || c.id || ' to ' || p.id, 20, 5 + (c.id + p.id) %% 200, "
+            "0, (c.id * p.id) %% 3, 0, now(), c.id, p.id, '', false, 'uploaded' "
             "FROM arena_prompt p CROSS JOIN arena_competitor c "
             "WHERE p.text LIKE 'Scale prompt %%' AND c.name LIKE 'scale-m%%' AND random() < %s",
             [share],
