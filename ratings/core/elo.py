@@ -256,11 +256,11 @@ def _elo_runs(
     numbers of :func:`elo` on each run's verdicts (the tests hold them to 1e-9).
 
     Why not fewer steps: one run's updates can be grouped only into levels of verdicts that
-    share no competitor, in each competitor's order; a competitor in a share ``p`` of the
-    verdicts needs ``p·n`` levels, and even a perfectly spread schedule needs ``2n/c`` for
-    ``c`` competitors. On the benchmark's votes (1M, 200 competitors) that is 184,355 levels
-    at best, 192,493 for the earliest-level schedule, and computing any schedule is itself a
-    pass over the verdicts; docs/benchmarks.md gives the figures.
+    share no competitor, in each competitor's order. A level holds at most ``c/2`` verdicts for
+    ``c`` competitors and a competitor met ``d`` times needs ``d`` levels, so ``m`` verdicts need
+    at least ``max(2m/c, d_max)`` levels. On the benchmark's votes (1M, 200 competitors) that is
+    184,355 levels at best, 192,493 for the earliest-level schedule, and computing a schedule is
+    itself a pass over the verdicts; docs/benchmarks.md gives the figures.
     """
     rate = math.log(base) / scale
     n = comparisons.n_items
