@@ -134,19 +134,24 @@ def synthetic_votes(
     return votes, strength
 
 
-def _timed(function: Callable[[], Any], repeat: int = 1) -> tuple[Any, float]:
+def _timed(function: Callable[[], Any], repeat: int = 1, label: str = "") -> tuple[Any, float]:
     """The result and the median time of ``repeat`` runs after one untimed warm-up run.
 
     The warm-up pays for imports, JIT compilation (arena-rank's JAX) and cold caches, which a
-    single cold run would charge to the method.
+    single cold run would charge to the method. With a ``label``, every run's time is printed
+    as it ends, so a long comparison shows its progress and its spread.
     """
+    start = time.perf_counter()
     result = function()
-    times = []
+    times = [time.perf_counter() - start]
     for _ in range(max(1, repeat)):
         start = time.perf_counter()
         result = function()
         times.append(time.perf_counter() - start)
-    return result, statistics.median(times)
+    if label:
+        runs = ", ".join(f"{t:.3g}" for t in times[1:])
+        print(f"  {label}: warm-up {times[0]:.3g} s, then {runs} s", flush=True)
+    return result, statistics.median(times[1:])
 
 
 def load_average() -> str:
@@ -182,7 +187,9 @@ def _ours(votes: Comparisons, rounds: int, repeat: int) -> dict[str, Any]:
     (scores, half), t_sandwich = _timed(sandwich, repeat)
     (low, high), t_boot = _timed(boot, repeat)
     _, t_elo = _timed(lambda: elo(votes), repeat)
-    _, t_elo_boot = _timed(lambda: elo_bootstrap(votes, n_resamples=rounds, rng=1), repeat)
+    _, t_elo_boot = _timed(
+        lambda: elo_bootstrap(votes, n_resamples=rounds, rng=1), repeat, "Elo bootstrap"
+    )
     # the plain loop it replaced: one elo() pass per round, over that round's resample
     gen = np.random.default_rng(1)
     m = votes.n_comparisons
@@ -230,9 +237,9 @@ def _arena_rank(votes: Comparisons, rounds: int, repeat: int) -> dict[str, Any] 
     # arena-rank's bootstrap forks a process pool after JAX has started its threads, which can
     # deadlock (JAX warns of it); fresh interpreters avoid that. Only this benchmark does this.
     multiprocessing.set_start_method("spawn", force=True)
-    sandwich, t_sandwich = _timed(lambda: run("sandwich"), repeat)
+    sandwich, t_sandwich = _timed(lambda: run("sandwich"), repeat, "arena-rank sandwich")
     print(f"arena-rank  Bradley–Terry + sandwich intervals: {t_sandwich:8.2f} s")
-    boot, t_boot = _timed(lambda: run("bootstrap"), repeat)
+    boot, t_boot = _timed(lambda: run("bootstrap"), repeat, "arena-rank bootstrap")
     print(f"arena-rank  Bradley–Terry + {rounds} bootstrap rounds: {t_boot:8.2f} s")
     return {
         "sandwich": sandwich,
