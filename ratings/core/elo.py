@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
@@ -129,6 +131,12 @@ def elo_bootstrap(
     LMArena's Elo bootstrap does), and runs :func:`elo` on them. An interval that misses the
     rating on the original order is widened to include it.
 
+    The rounds run side by side (see :func:`_elo_runs`), so the draws are made in blocks: the
+    rounds in groups of up to 128 and, within a group, the resampled row indices of 8,192
+    positions of every round of the group at a time, ``rng.integers(0, n, (rounds, positions))``.
+    Round ``r``'s verdicts are its row of those blocks, in order (see
+    :func:`_bootstrap_draws`); each round gives the ratings :func:`elo` gives on them.
+
     Parameters
     ----------
     comparisons : Comparisons
@@ -161,21 +169,18 @@ def elo_bootstrap(
     if n_resamples < 1 or not 0.0 < level < 1.0:
         raise ValueError("need n_resamples >= 1 and 0 < level < 1")
     gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-    m = comparisons.n_comparisons
     point = elo(comparisons, initial=initial, base=base, scale=scale, k=k).ratings
-    samples = np.array(
-        [
-            elo(
-                comparisons,
-                order=gen.integers(0, m, m),
-                initial=initial,
-                base=base,
-                scale=scale,
-                k=k,
-            ).ratings
-            for _ in range(n_resamples)
-        ]
-    )
+    samples = np.empty((n_resamples, comparisons.n_items))
+    for rounds, blocks in _bootstrap_draws(gen, comparisons.n_comparisons, n_resamples):
+        samples[rounds] = _elo_runs(
+            comparisons,
+            blocks,
+            rounds.stop - rounds.start,
+            initial=initial,
+            base=base,
+            scale=scale,
+            k=k,
+        )
     tail = 100.0 * (1.0 - level) / 2.0
     low, high = np.percentile(samples, [tail, 100.0 - tail], axis=0)
     return Intervals(
@@ -187,6 +192,143 @@ def elo_bootstrap(
         n_resamples=n_resamples,
         samples=samples,
     )
+
+
+#: Bootstrap rounds drawn and run together, at most; bounds the memory of a block of draws.
+_GROUP_ROUNDS = 128
+#: Positions of every round of a group drawn (and stepped) per block.
+_DRAW_POSITIONS = 8192
+
+
+def _bootstrap_draws(
+    gen: np.random.Generator, m: int, n_resamples: int
+) -> Iterator[tuple[slice, Iterator[np.ndarray]]]:
+    """The bootstrap's random stream: per group of rounds, its blocks of resampled row indices.
+
+    Each block is drawn only when the previous one has been used, so the memory stays at one
+    block (``128 × 8,192`` indices) whatever the number of verdicts. The groups must be consumed
+    in order.
+    """
+    for start in range(0, n_resamples, _GROUP_ROUNDS):
+        rounds = slice(start, min(start + _GROUP_ROUNDS, n_resamples))
+        size = rounds.stop - rounds.start
+        yield (
+            rounds,
+            (
+                gen.integers(0, m, (size, min(_DRAW_POSITIONS, m - t0)))
+                for t0 in range(0, m, _DRAW_POSITIONS)
+            ),
+        )
+
+
+def _bootstrap_orders(gen: np.random.Generator, m: int, n_resamples: int) -> np.ndarray:
+    """Every round's resampled row indices, one row per round: the oracle's view of the draws."""
+    orders = np.empty((n_resamples, m), dtype=np.int64)
+    for rounds, blocks in _bootstrap_draws(gen, m, n_resamples):
+        t0 = 0
+        for block in blocks:
+            orders[rounds, t0 : t0 + block.shape[1]] = block
+            t0 += block.shape[1]
+    return orders
+
+
+#: From this many runs on, one numpy step for all of them beats one plain loop per run: a step
+#: costs 7 numpy calls, about as much as 20 to 25 iterations of the plain loop (measured).
+_LOCKSTEP_MIN_RUNS = 24
+
+
+def _elo_runs(
+    comparisons: Comparisons,
+    blocks: Iterable[np.ndarray],
+    n_runs: int,
+    *,
+    initial: float,
+    base: float,
+    scale: float,
+    k: float,
+) -> np.ndarray:
+    """Final ratings of ``n_runs`` Elo passes, one row each, over verdict indices given in blocks.
+
+    Each block is an ``(n_runs, positions)`` array: the next verdicts of every run. Few runs go
+    through the plain loop of :func:`elo`, one run after another within each block, with each
+    run's ratings carried from block to block. Many runs step together: one step applies verdict
+    ``t`` of every run at once, so a step's numpy calls are shared by all runs. Both give the
+    numbers of :func:`elo` on each run's verdicts (the tests hold them to 1e-9).
+
+    Why not fewer steps: one run's updates can be grouped only into levels of verdicts that
+    share no competitor, in each competitor's order. A level holds at most ``c/2`` verdicts for
+    ``c`` competitors and a competitor met ``d`` times needs ``d`` levels, so ``m`` verdicts need
+    at least ``max(2m/c, d_max)`` levels. On the benchmark's votes (1M, 200 competitors) that is
+    184,355 levels at best, 192,493 for the earliest-level schedule, and computing a schedule is
+    itself a pass over the verdicts; docs/benchmarks.md gives the figures.
+    """
+    rate = math.log(base) / scale
+    n = comparisons.n_items
+    if n_runs < _LOCKSTEP_MIN_RUNS:
+        score = comparisons.score_a()
+        weighted = bool(np.any(comparisons.weight != 1.0))
+        step = k * comparisons.weight
+        states = [[float(initial)] * n for _ in range(n_runs)]
+        for block in blocks:
+            for ratings, rows in zip(states, block, strict=True):
+                _elo_pass(
+                    ratings,
+                    comparisons.a[rows].tolist(),
+                    comparisons.b[rows].tolist(),
+                    score[rows].tolist(),
+                    step=step[rows].tolist() if weighted else float(k),
+                    rate=rate,
+                )
+        return np.array(states, dtype=np.float64).reshape(n_runs, n)
+    # Ratings are kept as y = (rating - initial) * rate / 2, where A's expected score is
+    # (1 + tanh(y_A - y_B)) / 2: A's step is then tilt - gain * tanh(y_A - y_B), with
+    # gain = k w rate / 4 and tilt = gain (2 S - 1), and B's its negative.
+    gain = (0.25 * rate * k) * comparisons.weight
+    tilt = gain * (2.0 * comparisons.score_a() - 1.0)
+    scalar_gain = float(gain[0]) if gain.size and np.all(gain == gain[0]) else None
+    y = np.zeros(n_runs * n)
+    offset = np.arange(0, n_runs * n, n)
+    for block in blocks:
+        _lockstep(y, comparisons.a, comparisons.b, tilt, gain, scalar_gain, block, offset)
+    return initial + y.reshape(n_runs, n) * (2.0 / rate)
+
+
+def _lockstep(  # noqa: PLR0917 (the kernel's arrays, passed as they are used)
+    y: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    tilt: np.ndarray,
+    gain: np.ndarray,
+    scalar_gain: float | None,
+    block: np.ndarray,
+    offset: np.ndarray,
+) -> None:
+    """Apply ``block`` (runs × positions) to ``y``, one step per position for all runs at once.
+
+    A step's competitors are flat indices into ``y`` (run × competitor), A's row above B's, so
+    that one gather reads and one scatter writes both sides; the scatter writes B after A, as
+    the plain loop does, so a self-battle ends the same.
+    """
+    cols = np.ascontiguousarray(block.T)
+    sides = np.empty((cols.shape[0], 2, cols.shape[1]), dtype=np.intp)
+    np.add(a[cols], offset, out=sides[:, 0])
+    np.add(b[cols], offset, out=sides[:, 1])
+    shifts = np.empty(sides.shape)
+    np.take(tilt, cols, out=shifts[:, 0])
+    np.negative(shifts[:, 0], out=shifts[:, 1])
+    gains = gain[cols] if scalar_gain is None else itertools.repeat(scalar_gain, cols.shape[0])
+    lead = np.empty(sides.shape[1:])
+    subtract, tanh, multiply = np.subtract, np.tanh, np.multiply
+    # One step: both sides' rating leads at once (A's row minus B's, and B's minus A's), so
+    # each side's change is its shift minus gain * tanh(lead): 7 numpy calls for all runs.
+    for index, shift, scale in zip(sides, shifts, gains, strict=True):
+        pair = y[index]
+        subtract(pair, pair[::-1], out=lead)
+        tanh(lead, out=lead)
+        multiply(lead, scale, out=lead)
+        subtract(shift, lead, out=lead)
+        pair += lead
+        y[index] = pair
 
 
 #: Entries of the permutation block run at once (orderings × verdicts), about 64 MB of indices.
@@ -209,9 +351,8 @@ def elo_orderings(
     One pass of :func:`elo` depends on the order of the verdicts; on a file sorted by pair it is
     an artefact of that order. MT-Bench and QLoRA therefore publish the mean rating over many
     random orderings. Ordering ``r`` is the ``r``-th ``rng.permutation(n_comparisons)``, drawn
-    in turn from one generator, so a seed fixes every ordering. The passes run side by side
-    (one numpy step per verdict for a block of orderings), which gives the same numbers as
-    running :func:`elo` on each ordering.
+    in turn from one generator, so a seed fixes every ordering. The passes run side by side (see
+    :func:`_elo_runs`), which gives the numbers of :func:`elo` on each ordering.
 
     Parameters
     ----------
@@ -257,8 +398,14 @@ def elo_orderings(
     for start in range(0, n_orderings, block):
         stop = min(start + block, n_orderings)
         orders = np.array([gen.permutation(m) for _ in range(stop - start)]).reshape(-1, m)
-        samples[start:stop] = _elo_side_by_side(
-            comparisons, orders, initial=initial, rate=math.log(base) / scale, k=k
+        samples[start:stop] = _elo_runs(
+            comparisons,
+            (orders[:, t0 : t0 + _DRAW_POSITIONS] for t0 in range(0, m, _DRAW_POSITIONS)),
+            stop - start,
+            initial=initial,
+            base=base,
+            scale=scale,
+            k=k,
         )
     tail = 100.0 * (1.0 - level) / 2.0
     low, high = np.percentile(samples, [tail, 100.0 - tail], axis=0)
@@ -270,28 +417,3 @@ def elo_orderings(
         level=level,
         samples=samples,
     )
-
-
-def _elo_side_by_side(
-    comparisons: Comparisons, orders: np.ndarray, *, initial: float, rate: float, k: float
-) -> np.ndarray:
-    """Final ratings of one Elo pass per row of ``orders``, all passes stepped together.
-
-    Each step updates A before B, as :func:`_elo_pass` does, so a self-battle ends the same.
-    """
-    n_runs = orders.shape[0]
-    runs = np.arange(n_runs)
-    # verdict-major, so that each step reads one contiguous row
-    a = np.ascontiguousarray(comparisons.a[orders].T)
-    b = np.ascontiguousarray(comparisons.b[orders].T)
-    score = np.ascontiguousarray(comparisons.score_a()[orders].T)
-    step = np.ascontiguousarray((k * comparisons.weight)[orders].T)
-    ratings = np.full((n_runs, comparisons.n_items), float(initial))
-    for t in range(orders.shape[1]):
-        i, j = a[t], b[t]
-        ri = ratings[runs, i]
-        rj = ratings[runs, j]
-        delta = step[t] * (score[t] - 1.0 / (1.0 + np.exp((rj - ri) * rate)))
-        ratings[runs, i] = ri + delta
-        ratings[runs, j] = rj - delta
-    return ratings
