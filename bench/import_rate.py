@@ -23,7 +23,6 @@ It prints the load average before and after, since every figure depends on it.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import resource
@@ -35,9 +34,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scale_read import import_file as votes_file
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/arena_import_bench"
-WINNERS = ("model_a", "model_b", "tie", "tie (bothbad)")
 
 
 def database_create(url: str) -> None:
@@ -49,25 +50,6 @@ def database_create(url: str) -> None:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def votes_file(path: Path, n_votes: int, n_competitors: int, n_prompts: int) -> None:
-    rng = random.Random(0)
-    with path.open("w") as out:
-        for t in range(n_votes):
-            a = rng.randrange(n_competitors)
-            b = (a + 1 + rng.randrange(n_competitors - 1)) % n_competitors
-            q = rng.randrange(n_prompts)
-            record = {
-                "question_id": f"q{q}",
-                "prompt": f"imported prompt {q}",
-                "model_a": f"imported-{a}",
-                "model_b": f"imported-{b}",
-                "winner": WINNERS[rng.randrange(4)],
-                "judge": f"crowd:{rng.randrange(5000)}",
-                "tstamp": 1.7e9 + t,
-            }
-            out.write(json.dumps(record) + "\n")
 
 
 def load() -> str:

@@ -37,7 +37,6 @@ import argparse
 import gc
 import json
 import os
-import random
 import re
 import resource
 import statistics
@@ -55,6 +54,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from api_load import django_setup  # noqa: E402 (bench/ is on sys.path)
+from scale_read import import_file  # noqa: E402
 from scale_serving import percentile  # noqa: E402
 
 METHODS = ("bt", "elo", "bt-davidson", "nash", "equilibrium-ne", "equilibrium-cce")
@@ -479,26 +479,6 @@ def board_queries(path: str) -> tuple[int, int]:
         Client().get(path)
     sqls = [q["sql"] for q in captured.captured_queries]
     return len(sqls), sum('"arena_vote"' in s for s in sqls)
-
-
-def import_file(path: Path, n_votes: int, n_competitors: int, n_prompts: int) -> None:
-    rng = random.Random(0)
-    winners = ("model_a", "model_b", "tie", "tie (bothbad)")
-    with path.open("w") as out:
-        for t in range(n_votes):
-            a = rng.randrange(n_competitors)
-            b = (a + 1 + rng.randrange(n_competitors - 1)) % n_competitors
-            q = rng.randrange(n_prompts)
-            record = {
-                "question_id": f"q{q}",
-                "prompt": f"imported prompt {q}",
-                "model_a": f"imported-{a}",
-                "model_b": f"imported-{b}",
-                "winner": winners[rng.randrange(4)],
-                "judge": f"crowd:{rng.randrange(5000)}",
-                "tstamp": 1.7e9 + t,
-            }
-            out.write(json.dumps(record) + "\n")
 
 
 def measured(work: Callable[[], Any]) -> tuple[float, float, Any]:
