@@ -195,6 +195,7 @@ def _sweep(world: dict[str, Any]) -> list[tuple[str, str]]:
         ("GET", f"/a/hush/compare/?a={a}&b={b}"),
         ("GET", f"/a/hush/compare/{a}/{b}/"),
         ("GET", "/a/hush/tournaments/1/"),
+        ("GET", "/a/hush/live/"),
     ]
 
 
