@@ -79,7 +79,7 @@ def test_shannon_selection_is_the_maximum_entropy_point_of_the_equilibrium_set()
             {"type": "ineq", "fun": lambda p: -(logits @ p)},
             {"type": "eq", "fun": lambda p: p.sum() - 1},
         ],
-        options={"ftol": 1e-14, "maxiter": 500},
+        options={"ftol": 1e-12, "maxiter": 5000},
     )
     assert direct.success
     assert np.allclose(res.marginals, direct.x, atol=1e-5)
