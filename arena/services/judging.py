@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from celery import current_app
 from django.conf import settings
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import F, Q
 
 from arena import selectors
@@ -89,11 +89,11 @@ class Judgement:
     error: str = ""
 
 
-def judge_templates_builtin_ensure() -> list[JudgeTemplate]:
+def judge_templates_builtin_ensure(*, using: str = DEFAULT_DB_ALIAS) -> list[JudgeTemplate]:
     """The built-in templates, created if missing (the migration creates them; a database
     flushed since, or an operator's deletion, needs them again); edited ones are kept."""
     return [
-        JudgeTemplate.objects.get_or_create(
+        JudgeTemplate.objects.using(using).get_or_create(
             name=name,
             defaults={
                 "system_prompt": system,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 
-from arena.models import Arena, CompetitorStrength
+from arena.models import AnswersVersion, Arena, CompetitorStrength
 
 
 def pairing_state_replace(
@@ -47,3 +47,9 @@ def pairing_state_replace(
             for competitor_id, (score, variance) in strengths.items()
         )
     return True
+
+
+def answers_version_ensure(*, using: str = DEFAULT_DB_ALIAS) -> None:
+    """The answers' version row, made again where missing (the migration makes it; ``flush``
+    empties it): without it the pairing's answers cache is off."""
+    AnswersVersion.objects.using(using).get_or_create(pk=1, defaults={"n": 0})

@@ -192,3 +192,21 @@ def test_prompts_shared_by_an_upload_are_split_per_arena_with_every_vote_kept():
         assert new.get_model("arena", "Completion").objects.filter(prompt_id=prompt.pk).count() == 3
     finally:
         call_command("migrate", verbosity=0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_flush_leaves_the_rows_the_migrations_made() -> None:
+    """``flush`` (an operator's, or the end of every transactional test) empties each table;
+    the built-in judge templates and the answers' version come back with it, so the pairing's
+    answers cache stays on and platform judges keep their templates."""
+    from arena.judge_prompts import BUILTIN
+    from arena.models import AnswersVersion, JudgeTemplate
+    from arena.selectors.answers import answers_version
+
+    JudgeTemplate.objects.all().delete()
+    AnswersVersion.objects.all().delete()
+    assert answers_version() is None
+    call_command("flush", interactive=False, verbosity=0)
+    names = set(JudgeTemplate.objects.filter(is_builtin=True).values_list("name", flat=True))
+    assert names == set(BUILTIN)
+    assert answers_version() == 0
