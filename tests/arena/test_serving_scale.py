@@ -37,6 +37,7 @@ from arena.models import (
     Battle,
     Competitor,
     Completion,
+    Endpoint,
     Judge,
     Outcome,
     Prompt,
@@ -251,6 +252,43 @@ def test_answers_cache_sees_new_answers_and_deactivations(
     Competitor.objects.filter(pk=competitors[0].pk).update(is_active=False)
     assert competitors[0].pk not in selectors.answers_for_pairing(arena).answered
     assert selectors.answers_for_pairing(arena).answered == selectors.completions_for_pairing(arena)
+
+
+def test_live_answers_leave_the_answers_cache_alone(
+    make_competitors: Any, make_prompt: Any, make_arena: Any
+) -> None:
+    """Answers to voters' own prompts are never served for pairing: starting a live battle and
+    storing its streamed answers keep every process's cached view of who answered what (each
+    live answer used to move the version, so the crowd's pages rebuilt it site-wide)."""
+    from arena.selectors.answers import answers_version
+    from arena.services.live import AnswerMeasure, live_answer_store, live_battle_start
+
+    competitors = make_competitors(2)
+    for competitor in competitors:
+        competitor.endpoint = Endpoint.objects.create(
+            name=f"e{competitor.pk}", base_url="http://127.0.0.1:9/v1", model="m"
+        )
+        competitor.save()
+    prompts = [make_prompt()]
+    answer_all(competitors, prompts)
+    arena = make_arena("both", competitors=competitors, prompts=prompts, prompt_mode="both")
+    served = selectors.answers_for_pairing(arena)
+    version = answers_version()
+    start = live_battle_start(
+        arena=arena, voter=Voter(session_key="own"), text="Why?", rng=random.Random(1)
+    )
+    for call in start.calls:
+        measure = AnswerMeasure(text="Because.", first_token_ms=5, latency_ms=9, output_tokens=2)
+        live_answer_store(call=call, measure=measure)
+    assert Completion.objects.filter(origin="live", text="Because.").count() == 2
+    assert answers_version() == version
+    assert selectors.answers_for_pairing(arena) is served
+    own = Prompt.objects.create(text="Another own prompt", arena=arena, is_live=True)
+    Completion.objects.create(prompt=own, competitor=competitors[0], origin="live").delete()
+    assert answers_version() == version
+    # a served answer still moves it
+    Completion.objects.filter(prompt=prompts[0]).first().delete()  # type: ignore[union-attr]
+    assert answers_version() != version
 
 
 def _page_queries(client: Any, slug: str) -> list[str]:
