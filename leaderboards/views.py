@@ -18,6 +18,7 @@ from leaderboards.exceptions import LeaderboardNotFound
 from leaderboards.reports.board_page import (
     board_matrices,
     board_view,
+    matrix_tables,
     rating_history,
     with_rank_deltas,
 )
@@ -74,6 +75,7 @@ def board_page(
         return render(request, "arena/refused.html", {"error": missing}, status=missing.status)
     run = selectors.run_latest(board, method)
     snapshot = selectors.run_snapshot(run) if run else None
+    matrices = board_matrices(run) if run else None
     overall = selectors.overall_ranks(board, method) if snapshot else None
     if snapshot and overall:
         snapshot = with_rank_deltas(snapshot, overall)
@@ -90,7 +92,8 @@ def board_page(
         "methods": [(m, METHOD_LABELS.get(m, m)) for m in board.methods],
         "snapshot": snapshot,
         "view": board_view(snapshot) if snapshot else None,
-        "matrices": board_matrices(run) if run else None,
+        "matrices": matrices,
+        "matrix_rows": matrix_tables(matrices) if matrices else None,
         "history": rating_history(board, method) if run else None,
     }
     return render(request, "ratings/board.html", context)
