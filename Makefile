@@ -7,6 +7,9 @@ STAMP := $(VENV)/.installed-$(HASH)
 # The test oracles (arena-rank, polarix: JAX) install with the dev tools in one resolution, since
 # arena-rank pins numpy; when they cannot be had, their tests skip and say why.
 ORACLES := $(VENV)/.oracles-$(HASH)
+# Test processes: the end-to-end tests mostly wait on their stacks and browsers, so two share
+# a 2-core machine well; a file's tests stay in one process (their module fixtures are built once).
+PYTEST_WORKERS ?= 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -38,7 +41,7 @@ test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/arena
 test: export REDIS_URL ?= redis://127.0.0.1:6379/0
 test: $(ORACLES)
 	bash deploy/ensure_services.sh
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 test-core: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/arena
 test-core: $(ORACLES)

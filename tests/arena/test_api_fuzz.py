@@ -20,7 +20,7 @@ from arena.models import User
 from arena.voters import Voter
 from tests.arena.api_helpers import key_for
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.longest, pytest.mark.django_db(transaction=True)]
 ST = Path(sys.executable).with_name("st")
 ROOT = Path(__file__).resolve().parents[2]
 #: Examples per operation and phase: enough to reach every operation's refusals, bounded in time.

@@ -14,7 +14,7 @@ import pytest
 
 from tests.deploy.live import gunicorn
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.longest, pytest.mark.django_db(transaction=True)]
 
 
 async def _burst(url: str, n: int, concurrency: int) -> tuple[list[httpx.Response], int]:

@@ -6,6 +6,7 @@ missing, the first browser test installs it with apt-get (as root), or skips wit
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -14,6 +15,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+
+#: One apt-get at a time across the test processes.
+APT_LOCK = "/tmp/arena-tests-apt.lock"  # noqa: S108
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -26,27 +30,46 @@ CHROMIUM_ARGS = [
 ]
 
 
-def chromium_path() -> str:
-    """The browser's path, installing Debian's chromium if needed; skips the test otherwise."""
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
+def apt_install(package: str, binary: str) -> str:
+    """``binary``'s path, installing Debian's ``package`` with apt-get (as root) when it is
+    missing; skips the test with the reason otherwise.
+
+    Test processes (pytest-xdist workers) may ask at once: a file lock makes one install while
+    the others wait and then find the binary, instead of failing on apt's own lock."""
+    found = shutil.which(binary)
     if found:
         return found
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         pytest.skip(
-            "no Chromium installed and no root apt-get to install it (apt install chromium)"
+            f"{binary} is not installed and no root apt-get to install it (apt install {package})"
         )
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    steps = (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"])
-    for step in steps:
-        result = subprocess.run(
-            step, check=False, env=env, capture_output=True, text=True, timeout=900
-        )
-        if result.returncode != 0:
-            pytest.skip(f"could not install Chromium with {' '.join(step)}: {result.stderr[-300:]}")
-    found = shutil.which("chromium")
+    with open(APT_LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        found = shutil.which(binary)
+        if found:
+            return found
+        for step in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", package]):
+            result = subprocess.run(
+                step, check=False, env=env, capture_output=True, text=True, timeout=900
+            )
+            if result.returncode != 0:
+                pytest.skip(
+                    f"could not install {package} with {' '.join(step)}: {result.stderr[-300:]}"
+                )
+    found = shutil.which(binary)
     if not found:
-        pytest.skip("apt-get installed chromium but no chromium binary is on PATH")
+        pytest.skip(f"apt-get installed {package} but no {binary} is on PATH")
     return found
+
+
+def chromium_path() -> str:
+    """The browser's path, installing Debian's chromium if needed; skips the test otherwise."""
+    return (
+        shutil.which("chromium")
+        or shutil.which("chromium-browser")
+        or apt_install("chromium", "chromium")
+    )
 
 
 @contextmanager

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -20,9 +19,9 @@ from django.core.management import call_command
 from arena.models import Arena
 from leaderboards.models import RatingRun
 from leaderboards.services import leaderboards_check, rating_run_execute
-from tests.e2e.browser import browser_page
+from tests.e2e.browser import apt_install, browser_page
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.longest, pytest.mark.django_db(transaction=True)]
 
 VENDOR = Path(__file__).resolve().parent / "vendor"
 AXE = VENDOR / "node_modules" / "axe-core" / "axe.min.js"
@@ -54,7 +53,7 @@ def axe_script() -> Path:
     """axe.min.js, installed from the npm registry at the pinned version when missing."""
     if AXE.exists():
         return AXE
-    npm = shutil.which("npm") or _npm_install()
+    npm = apt_install("npm", "npm")
     result = subprocess.run(
         [npm, "ci", "--no-audit", "--no-fund", "--prefix", str(VENDOR)],
         check=False,
@@ -65,21 +64,6 @@ def axe_script() -> Path:
     if result.returncode != 0 or not AXE.exists():
         pytest.fail(f"npm ci in {VENDOR} failed: {result.stderr[-500:]}")
     return AXE
-
-
-def _npm_install() -> str:
-    """Debian's npm, installed with apt-get as the browser is (tests/e2e/browser.py)."""
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        pytest.skip("npm is not installed and no root apt-get to install it (apt install npm)")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for step in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "npm"]):
-        done = subprocess.run(step, check=False, env=env, capture_output=True, timeout=900)
-        if done.returncode != 0:
-            pytest.skip(f"could not install npm with {' '.join(step)}")
-    found = shutil.which("npm")
-    if found is None:
-        pytest.skip("apt-get installed npm but no npm is on PATH")
-    return found
 
 
 def violations(page: object, script: Path) -> list[str]:
@@ -109,24 +93,28 @@ def demo(monkeypatch) -> Arena:
     return Arena.objects.get(slug="vicuna-80")
 
 
-@pytest.mark.parametrize("viewport", [(1280, 900), (390, 844)], ids=["desktop", "phone"])
-def test_public_pages_have_no_serious_accessibility_violation(demo, live_server, viewport):
+#: Desktop and phone, on one seeded demo (seeding it once per width cost half a minute).
+VIEWPORTS = {"desktop": (1280, 900), "phone": (390, 844)}
+
+
+def test_public_pages_have_no_serious_accessibility_violation(demo, live_server):
     script = axe_script()
     found: dict[str, list[str]] = {}
-    width, height = viewport
-    # axe is injected as a script of the page's own, which its Content-Security-Policy forbids
-    with browser_page(viewport={"width": width, "height": height}, bypass_csp=True) as page:
-        for path in [*PAGES, "reveal"]:
-            if path == "reveal":  # the page after a vote, names revealed
-                page.goto(f"{live_server.url}/a/vicuna-80/")
-                page.get_by_role("button", name="A is better").click()
-                page.wait_for_selector("#vote-recorded")
-            else:
-                page.goto(live_server.url + path)
-            page.wait_for_load_state("networkidle")
-            problems = violations(page, script)
-            if problems:
-                found[path] = problems
+    for label, (width, height) in VIEWPORTS.items():
+        # axe is injected as a script of the page's own, which its Content-Security-Policy
+        # forbids without bypass_csp
+        with browser_page(viewport={"width": width, "height": height}, bypass_csp=True) as page:
+            for path in [*PAGES, "reveal"]:
+                if path == "reveal":  # the page after a vote, names revealed
+                    page.goto(f"{live_server.url}/a/vicuna-80/")
+                    page.get_by_role("button", name="A is better").click()
+                    page.wait_for_selector("#vote-recorded")
+                else:
+                    page.goto(live_server.url + path)
+                page.wait_for_load_state("networkidle")
+                problems = violations(page, script)
+                if problems:
+                    found[f"{path} ({label}, {width}×{height})"] = problems
     assert not found, "\n".join(f"{p}:\n  " + "\n  ".join(v) for p, v in found.items())
 
 

@@ -19,7 +19,7 @@ import pytest
 from tests.e2e.browser import browser_page
 from tests.e2e.demo import running_demo
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.longest]
 VOTES = 200
 
 

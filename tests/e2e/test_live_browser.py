@@ -80,7 +80,9 @@ def streaming_script(piece_delay: float, cut: set[str] | None = None) -> Any:
 def test_a_voter_asks_sees_both_answers_stream_follows_up_and_votes(
     endpoint_server: Any, tmp_path: Path
 ) -> None:
-    server = endpoint_server(streaming_script(0.04))
+    # 0.1 s a piece: each answer streams for about 3 s, so both are seen streaming at once
+    # even on a loaded machine (at 0.04 s one could end before the other began).
+    server = endpoint_server(streaming_script(0.1))
     arena = live_arena(server)
     with running_stack(tmp_path) as stack:
         # axe is injected as a script of the page's own, which the site's CSP forbids.

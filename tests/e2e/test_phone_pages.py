@@ -22,7 +22,7 @@ import pytest
 from tests.e2e.browser import browser_page
 from tests.e2e.demo import running_demo
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.longest]
 PHONE = {"width": 390, "height": 844}
 SCREENSHOTS = Path(os.environ.get("ARENA_SCREENSHOTS", "/tmp/arena-screenshots"))  # noqa: S108
 TOURNAMENT = [

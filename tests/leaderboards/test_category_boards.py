@@ -21,7 +21,7 @@ from leaderboards.services.categories import category_slug
 from ratings.cli import main
 from tests.conftest import answer_all
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # over whole shared data sets
 
 
 def _category_boards(arena: Arena) -> dict[str, Leaderboard]:

@@ -39,7 +39,7 @@ from ratings.core.types import Comparisons
 from ratings.engine.votefile import STYLE_FEATURES, read_comparisons
 from tests.ratings.conftest import SHARED_DATA
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # over whole shared data sets
 
 
 def _row_read(board: Leaderboard, watermark: int, *, axis: str, ipw: bool) -> Comparisons:

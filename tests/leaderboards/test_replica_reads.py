@@ -32,7 +32,10 @@ from ratings.core.types import Comparisons
 from ratings.engine.votefile import read_comparisons
 from tests.ratings.conftest import SHARED_DATA
 
-pytestmark = pytest.mark.e2e  # two PostgreSQL servers and manage.py processes of its own
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.longest,
+]  # two PostgreSQL servers and manage.py processes of its own
 
 ROOT = Path(__file__).resolve().parents[2]
 VOTES = SHARED_DATA / "llmfao/votes.jsonl"
@@ -92,6 +95,7 @@ class Replicated:
             "pg_basebackup",
             *("-h", "127.0.0.1", "-p", str(self.primary.port), "-U", "postgres"),
             *("-D", str(self.standby.data), "-R", "-X", "stream", "--no-sync"),
+            "--checkpoint=fast",  # not spread over minutes: the primary is all but empty
         )
         # As docs/deploying.md advises: replay never cancels a job's read on the standby.
         self.standby.start("hot_standby_feedback=on", "max_standby_streaming_delay=-1")
