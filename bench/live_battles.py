@@ -1,7 +1,8 @@
 """Benchmark of own-prompt battles: many voters at once, both answers streaming to each.
 
-Starts a Redis and Daphne of its own (the site as deployed: ASGI, Channels) on a fresh
-PostgreSQL database (``arena_live_bench`` unless BENCH_DATABASE_URL says otherwise), and the
+Starts a Redis and the web server of its own on a fresh PostgreSQL database: gunicorn with its
+uvicorn workers and ``deploy/gunicorn.conf.py``, as ``deploy/run.sh web`` deploys the site
+(``--server daphne``: the one Daphne process the end-to-end tests run instead) (``arena_live_bench`` unless BENCH_DATABASE_URL says otherwise), and the
 local OpenAI-compatible test server (``tests/endpoint_server.py``) in a process of its own,
 answering with a set first-token delay and token rate. Then, in the same run:
 
@@ -15,8 +16,8 @@ answering with a set first-token delay and token rate. Then, in the same run:
 
 It prints both medians and their difference (the target: within 50 ms), the tokens lost
 (must be 0: counted at the client and in the stored answers), the votes counted, and the
-memory per open battle (Daphne's resident memory at the peak of the run, less its memory
-before it, over the battles). Exit status 0 only when no token was lost, every vote was
+memory per open battle (the web server's resident memory, its workers included, at the peak of
+the run, less its memory before it, over the battles) and the CPU each process used. Exit status 0 only when no token was lost, every vote was
 counted and the median overhead is within the target.
 
     make bench-live          # or: .venv/bin/python bench/live_battles.py --help
@@ -41,6 +42,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from api_load import database_create, django_setup  # noqa: E402 (bench/ is on sys.path)
+from ports import wait_for_port  # noqa: E402
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/arena_live_bench"
 TARGET_MS = 50.0
@@ -66,11 +68,34 @@ def serve(args: argparse.Namespace) -> None:
     server.stop()
 
 
+def tree(pid: int) -> list[int]:
+    """The process and its descendants (gunicorn's workers under its master)."""
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            queue += [int(child) for child in task.read_text().split()]
+    return found
+
+
+def cpu_seconds(pid: int, *, descendants: bool = True) -> float:
+    """User and system CPU time so far of a process and its descendants (``/proc/*/stat``)."""
+    total = 0
+    for member in tree(pid) if descendants else [pid]:
+        fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
+    """Resident memory of a process and its descendants."""
+    total = 0
+    for member in tree(pid):
+        for line in Path(f"/proc/{member}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total
 
 
 class Sampler(threading.Thread):
@@ -207,6 +232,16 @@ def main(argv: list[str] | None = None) -> int:
         help="the voters press Send spread over this time (0: all at the same instant); the "
         "answers last longer, so all battles are open at once",
     )
+    parser.add_argument(
+        "--server",
+        choices=["gunicorn", "daphne"],
+        default="gunicorn",
+        help="gunicorn with uvicorn workers as deployed (deploy/gunicorn.conf.py), or one "
+        "Daphne process as the end-to-end tests run it",
+    )
+    parser.add_argument(
+        "--web-workers", type=int, default=2, help="gunicorn's workers (WEB_CONCURRENCY)"
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
@@ -228,7 +263,23 @@ def main(argv: list[str] | None = None) -> int:
 
         @property
         def env(self) -> dict[str, str]:
-            return super().env | {"DATABASE_CONN_MAX_AGE": "60"}
+            return super().env | {"DATABASE_CONN_MAX_AGE": "60"} | self.extra
+
+        extra: dict[str, str] = {}
+
+        def start_deployed(self, workers: int) -> None:
+            """The web server as deployed (``deploy/run.sh web``): gunicorn with uvicorn
+            workers, its settings file; on this stack's port, without the access log."""
+            self.extra = {
+                "WEB_BIND": f"127.0.0.1:{self.web_port}",
+                "WEB_CONCURRENCY": str(workers),
+                "WEB_ACCESS_LOG": "0",
+            }
+            gunicorn = str(Path(sys.executable).parent / "gunicorn")
+            config = ["--config", "deploy/gunicorn.conf.py", "config.asgi:application"]
+            self.start("web", [gunicorn, *config])
+            wait_for_port(self.web_port)
+            time.sleep(2)  # every worker up, not only the first to bind
 
     endpoint = subprocess.Popen(
         [sys.executable, __file__, "--serve", *_pass_on(args)],
@@ -239,11 +290,15 @@ def main(argv: list[str] | None = None) -> int:
     assert endpoint.stdout is not None
     url = endpoint.stdout.readline().strip()
     seed(url, concurrency=2 * args.battles)
+    args.endpoint_pid = endpoint.pid
     with tempfile.TemporaryDirectory() as tmp:
         stack = BenchStack(tmp=Path(tmp))
         try:
             stack.start_redis()
-            stack.start_web()
+            if args.server == "daphne":
+                stack.start_web()
+            else:
+                stack.start_deployed(args.web_workers)
             return run(args, url, stack)
         finally:
             stack.stop_all()
@@ -275,6 +330,8 @@ def run(args: argparse.Namespace, url: str, stack: Any) -> int:
     OPEN[:] = [0, 0]
     pid = stack.processes["web"].pid
     before = rss_kib(pid)
+    pids = {"web server": pid, "endpoint server": args.endpoint_pid, "these clients": os.getpid()}
+    cpu_before = {name: cpu_seconds(p, descendants=p != os.getpid()) for name, p in pids.items()}
     sampler = Sampler(pid)
     sampler.start()
 
@@ -285,6 +342,10 @@ def run(args: argparse.Namespace, url: str, stack: Any) -> int:
     started = time.perf_counter()
     results = asyncio.run(all_battles())
     wall = time.perf_counter() - started
+    cpu = {
+        name: cpu_seconds(p, descendants=p != os.getpid()) - cpu_before[name]
+        for name, p in pids.items()
+    }
     sampler.running = False
     sampler.join()
     live = [ms for r in results for ms in r["first_ms"]]
@@ -303,10 +364,15 @@ def run(args: argparse.Namespace, url: str, stack: Any) -> int:
     print(f"  tokens lost                  {lost_client} at the clients, {stored}")
     print(f"  votes counted                {votes} of {n}")
     print(
-        f"  memory per open battle       {per_battle:7.0f} KiB   (Daphne {before / 1024:.0f} MiB "
-        f"before, {sampler.peak / 1024:.0f} MiB at the peak)"
+        f"  memory per open battle       {per_battle:7.0f} KiB   (web server "
+        f"{before / 1024:.0f} MiB before, {sampler.peak / 1024:.0f} MiB at the peak)"
     )
     print(f"  all {n} battles done in {wall:.1f} s; {OPEN[1]} open at once at the most")
+    print(
+        "  CPU over that time            "
+        + ", ".join(f"{name} {seconds / wall:.0%}" for name, seconds in cpu.items())
+        + " of one core"
+    )
     ok = lost_client == 0 and wrong_stored == 0 and votes == n and overhead <= TARGET_MS
     return 0 if ok else 1
 
