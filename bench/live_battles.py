@@ -1,9 +1,10 @@
 """Benchmark of own-prompt battles: many voters at once, both answers streaming to each.
 
-Starts a Redis and the web server of its own on a fresh PostgreSQL database: gunicorn with its
-uvicorn workers and ``deploy/gunicorn.conf.py``, as ``deploy/run.sh web`` deploys the site
-(``--server daphne``: the one Daphne process the end-to-end tests run instead) (``arena_live_bench`` unless BENCH_DATABASE_URL says otherwise), and the
-local OpenAI-compatible test server (``tests/endpoint_server.py``) in a process of its own,
+Starts a Redis and the web server of its own on a fresh PostgreSQL database
+(``arena_live_bench`` unless BENCH_DATABASE_URL says otherwise): gunicorn with its uvicorn
+workers and ``deploy/gunicorn.conf.py``, as ``deploy/run.sh web`` deploys the site
+(``--server daphne``: the one Daphne process the end-to-end tests run instead). The local
+OpenAI-compatible test server (``tests/endpoint_server.py``) runs in a process of its own,
 answering with a set first-token delay and token rate. Then, in the same run:
 
 1. **the endpoint's own figures** (the baseline): as many streams as the battles will open
@@ -15,10 +16,11 @@ answering with a set first-token delay and token rate. Then, in the same run:
    then vote once both answers are in.
 
 It prints both medians and their difference (the target: within 50 ms), the tokens lost
-(must be 0: counted at the client and in the stored answers), the votes counted, and the
-memory per open battle (the web server's resident memory, its workers included, at the peak of
-the run, less its memory before it, over the battles) and the CPU each process used. Exit status 0 only when no token was lost, every vote was
-counted and the median overhead is within the target.
+(must be 0: counted at the client and in the stored answers), the votes counted, the memory
+per open battle (the web server's resident memory, its workers included, at the peak of the
+run, less its memory before it, over the battles) and the CPU each process used. Exit status 0
+only when no token was lost, every vote was counted and the median overhead is within the
+target.
 
     make bench-live          # or: .venv/bin/python bench/live_battles.py --help
 """
