@@ -7,8 +7,9 @@ STAMP := $(VENV)/.installed-$(HASH)
 # The test oracles (arena-rank, polarix: JAX) install with the dev tools in one resolution, since
 # arena-rank pins numpy; when they cannot be had, their tests skip and say why.
 ORACLES := $(VENV)/.oracles-$(HASH)
-# Test processes: the end-to-end tests mostly wait on their stacks and browsers, so two share
-# a 2-core machine well; a file's tests stay in one process (their module fixtures are built once).
+# Test processes: the end-to-end tests wait on their stacks and browsers, so a second process
+# works meanwhile (24 min to 16 here); a third adds nothing on 2 cores. A file's tests stay in
+# one process (their module fixtures are built once), the longest files first (tests/conftest.py).
 PYTEST_WORKERS ?= 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
