@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import json
 import os
 import re
@@ -263,7 +264,14 @@ def generate(sizes: dict[str, int], n_competitors: int, n_prompts: int, share: f
         cursor.execute(
             "UPDATE arena_answersversion SET n = nextval('arena_answers_version_seq') WHERE id = 1"
         )
-        print(f"  pair counts recounted in {time.perf_counter() - step:.1f} s", flush=True)
+        # And those of migration 0016 (votes per arena, source and category: the boards'
+        # watermarks start from them), with the migration's own recount.
+        scope_counts = importlib.import_module("arena.migrations.0016_scope_vote_counts_maintained")
+        for statement in scope_counts.RECOUNT:
+            cursor.execute(statement)
+        print(
+            f"  pair and scope counts recounted in {time.perf_counter() - step:.1f} s", flush=True
+        )
         cursor.execute(
             "UPDATE arena_arena SET description = %s WHERE slug = ANY(%s)", [COMPLETE, list(sizes)]
         )
