@@ -92,7 +92,9 @@
     });
   });
 
-  socket.addEventListener("open", function () { setAsking(true); });
+  // Send stays disabled (as the page renders it) until the socket is open: a prompt sent
+  // before would be lost, and a fast voter on a slow phone network would be told to reload.
+  socket.addEventListener("open", function () { setAsking(true); say(""); });
   socket.addEventListener("close", function () { setAsking(false); setVoting(false); say("Disconnected; reload the page to go on.", true); });
   socket.addEventListener("message", function (event) {
     var m = JSON.parse(event.data);

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from arena.models import (
     Arena,
@@ -103,11 +104,11 @@ def test_a_voter_asks_sees_both_answers_stream_follows_up_and_votes(
             body = page.inner_text("main")
             assert "Orca" not in body
             assert "Heron" not in body
-            page.wait_for_selector("text=Both answers are in", timeout=15_000)
+            wait_or_explain(page, stack, "text=Both answers are in")
             page.fill("#prompt", "And what does the moon do?")
             page.click("#send")
             page.wait_for_function("() => document.getElementById('answer-1-a') !== null")
-            page.wait_for_selector("text=Both answers are in: vote.", timeout=15_000)
+            wait_or_explain(page, stack, "text=Both answers are in: vote.")
             assert "Orca" not in page.inner_text("main")
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / "live-desktop.png"), full_page=True)
@@ -158,6 +159,63 @@ def test_a_voter_asks_sees_both_answers_stream_follows_up_and_votes(
     assert Completion.objects.filter(origin="live").count() == 4
 
 
+#: A slow network's websocket: the page's socket stays connecting until the test calls
+#: ``window.openSocket()``, then it is the browser's own socket, events passed through.
+SLOW_SOCKET = """
+(() => {
+  const Real = window.WebSocket;
+  let open;
+  const gate = new Promise((resolve) => { open = resolve; });
+  window.openSocket = () => open();
+  class SlowSocket extends EventTarget {
+    constructor(url) {
+      super();
+      this.readyState = Real.CONNECTING;
+      gate.then(() => {
+        const real = (this.real = new Real(url));
+        const pass = (make) => (event) => {
+          this.readyState = real.readyState;
+          this.dispatchEvent(make(event));
+        };
+        real.addEventListener("open", pass(() => new Event("open")));
+        const message = (e) => new MessageEvent("message", { data: e.data });
+        real.addEventListener("message", pass(message));
+        real.addEventListener("close", pass((e) => new CloseEvent("close", { code: e.code })));
+      });
+    }
+    send(data) {
+      if (this.readyState !== Real.OPEN) {
+        throw new DOMException("not open", "InvalidStateError");
+      }
+      this.real.send(data);
+    }
+  }
+  Object.assign(SlowSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
+  window.WebSocket = SlowSocket;
+})();
+"""
+
+
+def test_the_prompt_cannot_be_sent_before_the_socket_is_open(
+    endpoint_server: Any, tmp_path: Path
+) -> None:
+    """A voter on a slow connection who types before the socket opens is not told to reload:
+    Send waits for the socket (it was enabled at once, and a prompt sent early was refused)."""
+    server = endpoint_server(streaming_script(0.01))
+    live_arena(server)
+    phone = {"viewport": {"width": 390, "height": 844}, "is_mobile": True}
+    with running_stack(tmp_path, worker=False, beat=False) as stack, browser_page(**phone) as page:
+        page.add_init_script(SLOW_SOCKET)
+        page.goto(stack.url + "/a/main/live/")
+        page.fill("#prompt", "Tell me a story.")
+        assert page.is_disabled("#send")
+        assert page.inner_text("#live-status") == "Connecting…"
+        page.evaluate("window.openSocket()")
+        page.click("#send")  # Playwright waits until it is enabled
+        wait_or_explain(page, stack, "text=Both answers are in")
+        assert "reload" not in page.inner_text("#live-status")
+
+
 def test_a_stream_cut_short_voids_the_battle_and_a_new_pair_is_offered(
     endpoint_server: Any, tmp_path: Path
 ) -> None:
@@ -169,14 +227,14 @@ def test_a_stream_cut_short_voids_the_battle_and_a_new_pair_is_offered(
             page.goto(stack.url + "/a/main/live/")
             page.fill("#prompt", "Tell me a story.")
             page.click("#send")
-            page.wait_for_selector("#live-void:not([hidden])", timeout=15_000)
+            wait_or_explain(page, stack, "#live-void:not([hidden])")
             assert "nothing was counted" in page.inner_text("#live-void")
             assert page.is_hidden("#live-vote")
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / "live-void-phone.png"), full_page=True)
             voided = Battle.objects.get(arena=arena)
             page.click("#new-pair")
-            page.wait_for_selector("text=Both answers are in", timeout=15_000)
+            wait_or_explain(page, stack, "text=Both answers are in")
             fresh = Battle.objects.exclude(pk=voided.pk).get(arena=arena)
             assert LiveBattle.objects.get(battle=fresh).status == "ready"
             assert Completion.objects.get(pk=fresh.completion_a_id).text  # streamed whole
@@ -193,6 +251,18 @@ def test_a_stream_cut_short_voids_the_battle_and_a_new_pair_is_offered(
     assert voided.expires_at == voided.created_at
     assert fresh.prompt.text == "Tell me a story."
     assert not Vote.objects.exists()
+
+
+def wait_or_explain(page: Any, stack: Stack, selector: str, timeout: float = 15.0) -> None:
+    """Wait for ``selector``; on timeout, fail with what the page said and the server logged."""
+    try:
+        page.wait_for_selector(selector, timeout=timeout * 1000)
+    except PlaywrightTimeout:
+        status = page.inner_text("#live-status")
+        raise AssertionError(
+            f"{selector} not shown in {timeout:g} s; the page said {status!r}\n"
+            f"web:\n{stack.log('web')}"
+        ) from None
 
 
 def listen(stack: Stack, want: Any, timeout: float = 60.0) -> dict[str, Any]:
