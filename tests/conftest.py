@@ -231,6 +231,17 @@ def crowd_client(db: None) -> Client:
     return Client()
 
 
+def planner_rows(model: type[Any]) -> int:
+    """The rows PostgreSQL's planner takes the model's table to hold (``pg_class.reltuples``,
+    set by ``ANALYZE``; -1 for a table never analysed)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+            [model._meta.db_table],
+        )
+        return int(cursor.fetchone()[0])
+
+
 def db_state() -> dict[str, Any]:
     """Everything a refused request must leave as it was."""
     from arena.models import IdempotencyRecord

@@ -123,12 +123,19 @@ def _labels_by_rater(arena: Arena) -> dict[str, dict[Battle, list[int]]]:
     in the leaderboards' judge report: Cohen's kappa depends on it, so both endpoints agree.
     """
     labels: dict[str, dict[Battle, list[int]]] = defaultdict(lambda: defaultdict(list))
-    rows = Vote.objects.filter(battle__arena=arena).values_list(
-        "battle__prompt_id",
-        "battle__competitor_a__name",
-        "battle__competitor_b__name",
-        "outcome",
-        "judge__name",
+    # Unordered (the labels' order does not matter): an ordered read through a server-side
+    # cursor is planned for its first rows, a nested loop that is quadratic in the votes when
+    # the planner's row counts are stale.
+    rows = (
+        Vote.objects.filter(battle__arena=arena)
+        .order_by()
+        .values_list(
+            "battle__prompt_id",
+            "battle__competitor_a__name",
+            "battle__competitor_b__name",
+            "outcome",
+            "judge__name",
+        )
     )
     for prompt_id, a, b, outcome, judge in rows.iterator(chunk_size=5000):
         key, label = (prompt_id, a, b), outcome

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 
 
 def bulk_insert(model: type[models.Model], rows: list[dict[str, Any]]) -> list[int]:
@@ -51,6 +51,32 @@ def bulk_insert(model: type[models.Model], rows: list[dict[str, Any]]) -> list[i
                     values.append(dumps(value, ensure_ascii=False) if is_json else value)
                 copy.write_row(values)
     return ids
+
+
+def tables_analyze_after_commit(*model_classes: type[models.Model]) -> None:
+    """Refresh the query planner's statistics of these tables once a bulk write commits.
+
+    Until autovacuum gets to them (a minute or more), the planner takes a table that has just
+    received its votes for the handful of rows it last counted; a public page's read of the
+    votes was then planned as a nested loop over every pair of rows (11.8 s for the demo's
+    statistics page on 15,200 votes, 0.13 s once analysed). ``ANALYZE`` samples at most
+    30,000 rows a table: a fraction of a second beside the import. After the commit, never
+    inside the transaction: the statistics are kept even if the transaction rolls back, and
+    rows that were rolled back would leave the planner counting votes that are not there (or,
+    analysed empty, none where there are many).
+    """
+
+    def analyze() -> None:
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                tables = ", ".join(quote(m._meta.db_table) for m in model_classes)
+                cursor.execute(f"ANALYZE {tables}")
+            else:  # SQLite analyses one table (or everything) per statement
+                for model in model_classes:
+                    cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")
+
+    transaction.on_commit(analyze)
 
 
 def rows_insert(

@@ -17,11 +17,13 @@ from arena.models import (
     Battle,
     Completion,
     Outcome,
+    Prompt,
     PromptSet,
     Vote,
     VoterGroup,
     VoteTag,
 )
+from arena.services.bulk import tables_analyze_after_commit
 from arena.services.demo_vicuna import (
     VicunaContent,
     vicuna_content_load,
@@ -228,6 +230,7 @@ def demo_seed(*, seed: int = 0, n_votes: int = 2000, vicuna_votes: bool = True) 
     completions_identity_scan(completions=Completion.objects.all())
     votes_mark_identity_revealed()
     null_models = null_models_check(competitor_ids=[c.pk for c in content.competitors.values()])
+    tables_analyze_after_commit(Battle, Vote, Prompt, Completion)
     return DemoReport(
         competitors=len(content.competitors),
         prompts=len(content.prompts),

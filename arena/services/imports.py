@@ -13,8 +13,9 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from arena.models import Arena, Battle, Competitor, Completion, Prompt
+from arena.models import Arena, Battle, Competitor, Completion, Prompt, Vote
 from arena.services.arenas import arena_content_add, arena_ensure_default
+from arena.services.bulk import tables_analyze_after_commit
 from arena.services.identity import completions_identity_scan, votes_mark_identity_revealed
 from arena.services.import_batches import Lookups, ahead, batch_write, keyed
 from arena.services.import_triggers import pair_counts_add, triggers_skippable
@@ -233,4 +234,5 @@ def votes_import(
             completions=Completion.objects.filter(created_at__gte=now)
         )
         report.votes_identity_revealed = votes_mark_identity_revealed()
+    tables_analyze_after_commit(Battle, Vote, Prompt, Completion)
     return report

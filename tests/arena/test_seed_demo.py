@@ -24,6 +24,7 @@ from arena.models import (
     VoteTag,
 )
 from arena.services.demo_vicuna import DATA
+from tests.conftest import planner_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -98,6 +99,7 @@ def test_demo_answers_are_the_real_vicuna_answers():
     assert Arena.objects.get(is_default=True).slug == "simulated"
 
 
+@pytest.mark.django_db(transaction=True)  # the planner's statistics are refreshed on commit
 def test_seed_then_recompute_fills_every_board_the_judge_report_and_the_guard():
     out = StringIO()
     call_command("seed_demo", stdout=out)
@@ -105,6 +107,7 @@ def test_seed_then_recompute_fills_every_board_the_judge_report_and_the_guard():
     vicuna = Arena.objects.get(slug="vicuna-80")
     assert vicuna.is_default
     assert Vote.objects.filter(battle__arena=vicuna).count() == 15_200
+    assert planner_rows(Vote) == Vote.objects.count()  # analysed: pages read it planned right
     assert Vote.objects.filter(battle__arena=vicuna, source="crowd").count() == 7_040
     assert sorted(Judge.objects.values_list("name", flat=True)) == REVIEWERS
     assert Arena.objects.filter(slug__in=["simulated", "expert-panel"]).count() == 2
