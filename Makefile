@@ -20,12 +20,11 @@ PORT ?= 8000
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	bash deploy/install.sh $(VENV) dev
 	@rm -f $(VENV)/.installed-*; touch $@
 
 $(ORACLES): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,oracles]' || echo "oracle packages could not be installed; their tests will skip"
+	bash deploy/install.sh $(VENV) dev,oracles || echo "oracle packages could not be installed; their tests will skip"
 	@rm -f $(VENV)/.oracles-*; touch $@
 
 install: $(STAMP)  ## set up the environment
