@@ -38,6 +38,8 @@ class Reply:
     piece_delay: float = 0.0
     #: Streaming: stop after this many pieces, with no finish reason and no [DONE].
     cut_after: int | None = None
+    #: Streaming: after this many pieces, an event whose data is not JSON (a garbling proxy).
+    garble_after: int | None = None
 
 
 Script = Callable[[dict[str, Any]], Reply]
@@ -168,6 +170,9 @@ class EndpointServer:
         yield event({"role": "assistant", "content": ""}, None)
         for number, piece in enumerate(pieces_of(reply.text)):
             if reply.cut_after is not None and number >= reply.cut_after:
+                return
+            if reply.garble_after is not None and number >= reply.garble_after:
+                yield 'data: {"choices": [{"delta": {"content": "half\n\n'
                 return
             if reply.piece_delay:
                 await asyncio.sleep(reply.piece_delay)

@@ -165,6 +165,8 @@ async def chat_stream(
                 finished = finished or bool(choice.finish_reason)
     except (openai.OpenAIError, httpx.HTTPError) as error:
         raise EndpointError(_describe(error)) from error
+    except ValueError as error:  # an event that is not JSON: the client lets json's error out
+        raise EndpointError(f"The stream could not be read: {error}"[:500]) from error
     if not finished:
         raise EndpointError("The stream ended before the answer was finished.")
 

@@ -132,6 +132,26 @@ async def test_a_vote_on_a_voided_battle_is_refused_and_counts_nothing(endpoint_
     assert not await sync_to_async(Vote.objects.exists)()
 
 
+async def test_an_answer_that_cannot_be_read_voids_the_battle(endpoint_server):
+    """An endpoint (or a proxy before it) that garbles its stream: the battle is voided and the
+    voter told so, as when a stream is cut (the page waited for ever, "the models are writing")."""
+
+    def script(body: dict[str, Any]) -> Reply:
+        return Reply(text="one two three four five", piece_delay=0.01, garble_after=2)
+
+    await sync_to_async(_arena)(endpoint_server(script))
+    communicator = await _socket(Client())
+    await communicator.send_json_to({"type": "prompt", "text": "Hello there"})
+    battle = (await _until(communicator, "battle"))["battle"]
+    voided = await _until(communicator, "void")
+    assert voided["battle"] == battle
+    await communicator.disconnect()
+    live = await sync_to_async(LiveBattle.objects.get)(battle__public_id=battle)
+    assert live.status == "voided"
+    assert "could not be read" in live.void_reason
+    assert not await sync_to_async(Vote.objects.exists)()
+
+
 async def test_turn_limit_and_a_second_vote_are_refused(endpoint_server):
     await sync_to_async(_arena)(endpoint_server(_script()), live_max_turns=1)
     communicator = await _socket(Client())
