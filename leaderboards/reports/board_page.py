@@ -90,8 +90,7 @@ def _rows(
             if value is None:
                 cells.append(f'<td class="{kind}" data-value=""{title}>·</td>')
                 continue
-            # as Django's widthratio rounds a rate to a percentage
-            shown = str(round(float(value) / 1.0 * 100.0)) if kind == "rate" else value
+            shown = round(float(value) * 100) if kind == "rate" else value  # as widthratio rounds
             cells.append(f'<td class="{kind}" data-value="{value}"{title}>{shown}</td>')
         cells.append("</tr>")
         rows.append(mark_safe("".join(cells)))  # noqa: S308 (names and spans escaped above)
