@@ -72,6 +72,11 @@ class Vote(models.Model):
         indexes = [
             models.Index(fields=["session_key", "created_at"], name="vote_session_recent"),
             models.Index(fields=["client_ip", "created_at"], name="vote_address_recent"),
+            # Only the soft-labelled votes (rare): says at once whether an arena has any, so the
+            # rating read groups by the label only where there is one (arena.selectors.columns).
+            models.Index(
+                fields=["battle"], condition=Q(p_b__isnull=False), name="vote_soft_labelled"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import BigIntegerField, Count, F, FloatField, Min, Value
+from django.db.models import BigIntegerField, Count, F, FloatField, Min, QuerySet, Value
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Cast, Coalesce
 from numpy.typing import NDArray
@@ -112,6 +113,34 @@ def vote_columns_in_scope(
     )
 
 
+def vote_counts_query(
+    arena: Arena,
+    scope: VoteScope,
+    watermark: int,
+    *,
+    with_prompt: bool = False,
+    with_pair_probability: bool = False,
+    using: str = DEFAULT_DB_ALIAS,
+) -> tuple[QuerySet[Any, Any], list[str]]:
+    """The ``GROUP BY`` :func:`vote_counts_in_scope` reads, and its merged columns' names."""
+    cols = _columns(with_features=False)
+    if not _soft_labels_any(arena, watermark, using=using):
+        # p_b is NaN throughout. Grouped by the coalesced column, PostgreSQL cannot know it (an
+        # all-NULL column has no statistics): it planned for as many groups as votes, in one
+        # process with a spilling hash (22.4 s at 10M votes, where the same GROUP BY without the
+        # label took 15 s in two). By a constant, it plans the floor's parallel aggregate.
+        cols["p_b"] = Cast(Value(float("nan")), FloatField())
+    if not with_prompt:
+        cols["prompt_id"] = Cast(Value(-1), BigIntegerField())
+    if not with_pair_probability:
+        cols["pair_probability"] = Cast(Value(float("nan")), FloatField())
+    scoped = votes_in_scope(arena, scope).using(using).filter(id__lte=watermark).order_by()
+    grouped = scoped.values(**{f"col_{k}": v for k, v in cols.items()}).annotate(
+        col_id=Cast(Min("id"), BigIntegerField()), col_count=Cast(Count("id"), BigIntegerField())
+    )
+    return grouped, list(cols)
+
+
 @dataclass(frozen=True, slots=True)
 class VoteCounts:
     """A scope's votes merged by every column read: one row a distinct combination, in the
@@ -143,14 +172,13 @@ def vote_counts_in_scope(
     prompt, the pair's draw probability when asked), with each row's count of votes.
 
     ``using`` names the database read, as for :func:`vote_columns_in_scope`."""
-    cols = _columns(with_features=False)
-    if not with_prompt:
-        cols["prompt_id"] = Cast(Value(-1), BigIntegerField())
-    if not with_pair_probability:
-        cols["pair_probability"] = Cast(Value(float("nan")), FloatField())
-    scoped = votes_in_scope(arena, scope).using(using).filter(id__lte=watermark).order_by()
-    grouped = scoped.values(**{f"col_{k}": v for k, v in cols.items()}).annotate(
-        col_id=Cast(Min("id"), BigIntegerField()), col_count=Cast(Count("id"), BigIntegerField())
+    grouped, cols = vote_counts_query(
+        arena,
+        scope,
+        watermark,
+        with_prompt=with_prompt,
+        with_pair_probability=with_pair_probability,
+        using=using,
     )
     names = [*cols, "count"]
     if connections[using].vendor == "postgresql":
@@ -171,6 +199,13 @@ def vote_counts_in_scope(
         p_b=table["p_b"].astype(np.float64, copy=False),
         count=table["count"].astype(np.float64),
     )
+
+
+def _soft_labels_any(arena: Arena, watermark: int, *, using: str) -> bool:
+    """Whether a vote of the arena up to ``watermark`` has a soft label, in or out of scope (a
+    partial index holds only those votes)."""
+    soft = Vote.objects.using(using).filter(battle__arena=arena, id__lte=watermark)
+    return soft.filter(p_b__isnull=False).exists()
 
 
 #: The columns read as integers (bigint); every other column is a double.

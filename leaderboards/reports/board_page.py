@@ -15,6 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 from leaderboards import selectors
 from leaderboards.models import Leaderboard, RatingRun
 from ratings.core.pairs import aggregate
+from ratings.core.types import Comparisons
 from ratings.core.winrate import predicted_win_rates
 
 
@@ -103,19 +104,26 @@ def matrices_json(matrices: Matrices) -> dict[str, Any]:
 
 
 def matrices_compute(
-    run: RatingRun, result: dict[str, Any] | None, *, using: str = DEFAULT_DB_ALIAS
+    run: RatingRun,
+    result: dict[str, Any] | None,
+    *,
+    using: str = DEFAULT_DB_ALIAS,
+    comparisons: Comparisons | None = None,
 ) -> Matrices:
     """Predicted (from the ratings) and observed win rates, and battle counts, per pair.
 
     ``result`` is the run's report (the job passes it before storing it with the run, and the
-    database it read the votes from as ``using``)."""
+    database it read the votes from as ``using``). ``comparisons`` are the run's own: when
+    every weight is 1 (no 1/p weighting) their pair totals are the votes', however they were
+    merged, and the votes are not read a second time."""
     rows = result["competitors"] if result else []
     names = [row["name"] for row in rows]
     group = [row.get("group", 0) for row in rows]  # no prediction between groups that never met
-    # pair totals only: the votes merged by pair, outcome and soft label
-    comparisons = selectors.counted_comparisons_for_leaderboard(
-        run.leaderboard, run.watermark, using=using
-    )
+    if comparisons is None or not np.all(comparisons.weight == 1.0):
+        # pair totals only: the votes merged by pair, outcome and soft label
+        comparisons = selectors.counted_comparisons_for_leaderboard(
+            run.leaderboard, run.watermark, using=using
+        )
     position = {name: k for k, name in enumerate(comparisons.names)}
     n = len(names)
     battles = np.zeros((n, n))

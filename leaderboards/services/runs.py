@@ -26,6 +26,7 @@ from leaderboards.services.categories import leaderboards_ensure_categories
 from leaderboards.services.pairing_state import pairing_state_publish, pairing_strengths_of
 from ratings import engine
 from ratings.core.errors import RatingError
+from ratings.core.types import Comparisons
 
 logger = logging.getLogger(__name__)
 
@@ -397,9 +398,14 @@ def _run_finish(run: RatingRun, task_id: str, started: float, *, using: str) -> 
     run_id = run.pk
     try:
         with _Heartbeat(run_id, task_id):
-            output = run_compute(run, using=using)
-            # Stored with the run so that the board page never reads the votes (#21).
-            matrices = matrices_json(matrices_compute(run, output.report, using=using))
+            comparisons, options = run_comparisons(run, using=using)
+            output = engine.rate_with_state(comparisons, run.method, options)
+            # Stored with the run so that the board page never reads the votes (#21); drawn
+            # from the run's own read when that holds the pair totals (a second read of every
+            # vote doubled a Bradley–Terry job at 10M votes).
+            matrices = matrices_json(
+                matrices_compute(run, output.report, using=using, comparisons=comparisons)
+            )
     except (RatingError, ValueError) as error:  # OptionsError is a ValueError
         RatingRun.objects.filter(pk=run_id, task_id=task_id).update(
             status="failed", error=str(error)[:2000], finished_at=timezone.now()
@@ -448,6 +454,16 @@ def run_compute(run: RatingRun, *, using: str = DEFAULT_DB_ALIAS) -> engine.Meth
     """The rating engine on the run's votes: the same call as ``python -m ratings rate``.
 
     ``using`` is the database the votes are read from (the replica's alias when configured).
+    """
+    comparisons, options = run_comparisons(run, using=using)
+    return engine.rate_with_state(comparisons, run.method, options)
+
+
+def run_comparisons(
+    run: RatingRun, *, using: str = DEFAULT_DB_ALIAS
+) -> tuple[Comparisons, engine.MethodOptions]:
+    """The run's votes as the engine takes them, and the run's typed options.
+
     A method that takes counted rows (``Method.counted``: the Bradley–Terry family, Nash, the
     equilibria) reads the votes merged by a ``GROUP BY`` (its numbers are those of the votes
     one by one: ``tests/leaderboards/test_read_path.py``); the others read one row a vote.
@@ -483,4 +499,4 @@ def run_compute(run: RatingRun, *, using: str = DEFAULT_DB_ALIAS) -> engine.Meth
         )
     if comparisons.n_comparisons == 0:
         raise ValueError("no votes in this scope")
-    return engine.rate_with_state(comparisons, run.method, options)
+    return comparisons, options
