@@ -34,7 +34,6 @@ from arena.selectors.battles import (
     completions_for_pairing,
     completions_have_costs,
     matchups_for_jury,
-    pair_vote_counts,
     prompt_outcome_counts,
     prompt_set_get_for_arena,
     twins_for_judge,
@@ -79,6 +78,7 @@ from arena.selectors.judges import (
     submissions_for_user,
 )
 from arena.selectors.live import live_battle_get_for_voter, live_competitor_ids, live_turns
+from arena.selectors.pair_counts import PairVoteCounts, pair_vote_counts
 from arena.selectors.pairing import (
     UNRATED_SD,
     competitor_strengths_for_arena,
@@ -133,6 +133,7 @@ __all__ = [
     "LockedBattle",
     "MatchVote",
     "OutcomeRow",
+    "PairVoteCounts",
     "ScopeTally",
     "SessionHistory",
     "TagRate",

@@ -25,7 +25,6 @@ from arena.models import (
     CompletionDistance,
     Judge,
     Outcome,
-    PairVoteCount,
     PromptSet,
     User,
     Vote,
@@ -402,16 +401,3 @@ def competitor_ids_for_arena(arena: Arena, names: Collection[str]) -> list[int]:
             f"No competitor named {', '.join(map(repr, missing))} in this arena."
         )
     return [found[n.lower()] for n in names]
-
-
-def pair_vote_counts(arena: Arena) -> dict[tuple[int, int], int]:
-    """Votes so far per unordered pair of competitors in the arena, keyed (smaller, larger).
-
-    Every vote of the arena counts (flags and held-back competitors do not matter here). Read
-    from ``PairVoteCount``, which database triggers keep equal to a ``GROUP BY`` over the
-    votes in each vote's transaction: one indexed read of at most one row per pair, however
-    many votes there are."""
-    rows = PairVoteCount.objects.filter(arena=arena, n__gt=0).values_list(
-        "competitor_low_id", "competitor_high_id", "n"
-    )
-    return {(low, high): n for low, high, n in rows}

@@ -19,6 +19,7 @@ with. When nothing is left (every prompt seen), the narrowing is dropped, not th
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from typing import NamedTuple
 
 import numpy as np
@@ -26,7 +27,7 @@ import numpy as np
 from arena import selectors
 from arena.exceptions import NoBattleAvailable
 from arena.models import Arena, PairingPolicy
-from arena.selectors import AnswerSheet, SessionHistory
+from arena.selectors import AnswerSheet, PairVoteCounts, SessionHistory
 from arena.services.completion_distances import completion_distances_ensure
 from ratings.core.pairing.policies import POLICY, fewest_votes_of, pairs_of, session_balance
 from ratings.core.pairing.prompts import prompt_probabilities
@@ -65,13 +66,22 @@ class PairPool:
     def pair(self, k: int) -> tuple[int, int]:
         return self.ids[int(self.first[k])], self.ids[int(self.second[k])]
 
-    def votes(self, counts: dict[tuple[int, int], int]) -> np.ndarray:
-        """Votes so far on each eligible pair."""
-        position = {c: k for k, c in enumerate(self.ids)}
-        matrix = np.zeros((len(self.ids), len(self.ids)))
-        for (a, b), n in counts.items():
-            if a in position and b in position:
-                matrix[position[a], position[b]] = n
+    def votes(self, counts: Mapping[tuple[int, int], int]) -> np.ndarray:
+        """Votes so far on each eligible pair (in arrays: no Python step per pair)."""
+        if isinstance(counts, PairVoteCounts):
+            low, high, n = counts.low, counts.high, counts.n
+        else:
+            table = np.array([(a, b, v) for (a, b), v in counts.items()], dtype=np.int64)
+            low, high, n = table.reshape(-1, 3).T
+        ids = np.asarray(self.ids, dtype=np.int64)
+        position = np.full(
+            int(max(ids.max(initial=0), low.max(initial=0), high.max(initial=0))) + 1, -1
+        )
+        position[ids] = np.arange(ids.size)
+        a, b = position[low], position[high]
+        known = (a >= 0) & (b >= 0)
+        matrix = np.zeros((ids.size, ids.size))
+        matrix[a[known], b[known]] = n[known]
         return matrix[self.first, self.second]
 
     def shared_prompts(self, first: int, second: int) -> list[int]:
@@ -120,7 +130,7 @@ def _draw(pool: PairPool, k: int, probability: float, rng: random.Random) -> Dra
 
 
 def _policy_weights(
-    arena: Arena, policy: str, pool: PairPool, counts: dict[tuple[int, int], int]
+    arena: Arena, policy: str, pool: PairPool, counts: Mapping[tuple[int, int], int]
 ) -> np.ndarray | None:
     """The policy's probability of each eligible pair (not renormalised); None: fewest votes."""
     if policy == PairingPolicy.FEWEST_VOTES:
@@ -215,7 +225,7 @@ def _unseen_prompt(pool: PairPool, draw: Draw, session: Session, rng: random.Ran
 
 def next_pair_distribution(
     arena: Arena, policy: str | None = None
-) -> tuple[dict[tuple[int, int], float], dict[tuple[int, int], int]]:
+) -> tuple[dict[tuple[int, int], float], Mapping[tuple[int, int], int]]:
     """The probability of each eligible pair at the next draw, and the votes per pair so far.
 
     What the operator's pairing page shows; the same rules as :func:`pairs_draw`.
