@@ -317,6 +317,18 @@ def floor(board: Any, watermark: int) -> float:
     return time.perf_counter() - started
 
 
+def _peak_resident_mb() -> float:
+    """This process's peak resident memory (``VmHWM``), in MB.
+
+    Not ``getrusage``'s ``ru_maxrss``: Linux carries that over ``fork`` and ``exec``, so a
+    child started by this bench reported the parent's peak (941 MB for a job that peaked at
+    300 MB run alone); ``VmHWM`` belongs to the memory the child's own program maps."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child_method(slug: str, method: str, bootstrap: int, cap_gb: float) -> None:
     """One method's job on the arena's ``all`` board, in this (child) process: prints JSON."""
     cap = int(cap_gb * 2**30)
@@ -352,7 +364,7 @@ def child_method(slug: str, method: str, bootstrap: int, cap_gb: float) -> None:
     tracemalloc.stop()
     if status != "done" and not error:
         error = RatingRun.objects.get(pk=run.pk).error[:200]
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss = _peak_resident_mb()
     print(
         json.dumps(
             {
@@ -606,10 +618,13 @@ class Bench:
 
 
 def report(args: argparse.Namespace, small_slug: str, large_slug: str, exact: bool) -> None:
-    from arena.models import Arena, Vote
+    from arena.models import Arena, Battle, Vote
     from leaderboards.models import RatingRun
     from leaderboards.services.runs import leaderboards_ensure_defaults
 
+    # The arena an earlier run's import made: its battles protect it, so they go first.
+    Vote.objects.filter(battle__arena__slug="imported").delete()
+    Battle.objects.filter(arena__slug="imported").delete()
     Arena.objects.filter(slug="imported").delete()
     RatingRun.objects.all().delete()
     large, small = (Arena.objects.get(slug=s) for s in (large_slug, small_slug))
