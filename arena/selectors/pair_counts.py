@@ -8,12 +8,16 @@ arena's vote total and newest vote id (``ScopeVoteCount``, kept by the same trig
 each battle asks, in one statement and so one snapshot, for the totals and the votes past that
 id, grouped by pair: a few rows. When the votes it adds do not make up the new total (a vote
 deleted, or one that committed after a later id was seen), or when too many are new, it reads
-the counts whole again. So the counts are always those of the database at the read.
+the counts whole again. One case passes that check: a vote deleted while another, which took
+a lower id, commits late, between two battles of a process. So each process also reads the
+counts whole once a minute (``WHOLE_EVERY``), which bounds how long such an offset can last;
+the counts only balance which pair is served next, never a vote or a rating.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 
@@ -32,6 +36,8 @@ DELTA_LIMIT = 20_000
 #: Every vote visible to the statement is in the totals of the same snapshot, so no vote past
 #: the newest id counted there is missed.
 SCAN_LIMIT = 200_000
+#: Seconds after which a process reads the counts whole again, whatever the totals say.
+WHOLE_EVERY = 60.0
 
 
 class PairVoteCounts(Mapping[tuple[int, int], int]):
@@ -81,7 +87,8 @@ class PairVoteCounts(Mapping[tuple[int, int], int]):
         return len(self._index)
 
 
-_cache: OrderedDict[int, tuple[int, int, PairVoteCounts]] = OrderedDict()
+#: Per arena: when the counts were last read whole (monotonic seconds), and the kept entry.
+_cache: OrderedDict[int, tuple[float, tuple[int, int, PairVoteCounts]]] = OrderedDict()
 _lock = threading.Lock()
 
 _TOTALS = (
@@ -99,21 +106,22 @@ def pair_vote_counts(arena: Arena) -> PairVoteCounts:
         return _read_whole(arena)[2]
     with _lock:
         cached = _cache.get(arena.pk)
-    if cached is not None:
-        total, newest, counts = cached
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < WHOLE_EVERY:
+        read_at, (total, newest, counts) = cached
         found = _read_new(arena, total, newest, counts)
         if found is not None:
             if found[2] is not counts:
-                _keep(arena.pk, found)
+                _keep(arena.pk, read_at, found)
             return found[2]
     found = _read_whole(arena)
-    _keep(arena.pk, found)
+    _keep(arena.pk, now, found)
     return found[2]
 
 
-def _keep(arena_id: int, entry: tuple[int, int, PairVoteCounts]) -> None:
+def _keep(arena_id: int, read_at: float, entry: tuple[int, int, PairVoteCounts]) -> None:
     with _lock:
-        _cache[arena_id] = entry
+        _cache[arena_id] = (read_at, entry)
         _cache.move_to_end(arena_id)
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)

@@ -302,6 +302,51 @@ def test_the_kept_pair_counts_see_a_vote_that_commits_after_a_later_one(
     main.close()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_deletion_that_offsets_a_late_vote_lasts_until_the_counts_are_read_whole(
+    two_arenas: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The one case the totals cannot see: a vote deleted while another, holding a lower id,
+    commits late. The kept counts are off until the process reads them whole, at the latest
+    ``WHOLE_EVERY`` seconds after the last whole read."""
+    import threading
+
+    from django.db import connection as main
+
+    from arena.selectors import pair_counts
+
+    arena, (a, b, c, *_) = two_arenas["arenas"][0], two_arenas["competitors"]
+    prompt = two_arenas["prompts"][0]
+    judge = Judge.objects.create(name="offset-judge")
+    _vote_on(arena, a, b, prompt, source=Vote.Source.CROWD)
+    assert selectors.pair_vote_counts(arena) == recount(arena)
+    inserted, release = threading.Event(), threading.Event()
+
+    def late() -> None:
+        from django.db import connection as own
+
+        try:
+            with transaction.atomic():
+                _vote_on(arena, b, c, prompt, source="judge", judge=judge, voter_kind="judge")
+                inserted.set()
+                assert release.wait(30)
+        finally:
+            own.close()
+
+    worker = threading.Thread(target=late)
+    worker.start()
+    assert inserted.wait(30)
+    later = _vote_on(arena, a, c, prompt, source=Vote.Source.CROWD)
+    assert selectors.pair_vote_counts(arena) == recount(arena)
+    release.set()
+    worker.join(30)
+    Vote.objects.filter(pk=later.pk).delete()  # the total is back where the late vote left it
+    assert selectors.pair_vote_counts(arena) != recount(arena)  # the offset the totals miss
+    monkeypatch.setattr(pair_counts, "WHOLE_EVERY", 0.0)  # as a minute later
+    assert selectors.pair_vote_counts(arena) == recount(arena)
+    main.close()
+
+
 def test_answers_cache_sees_new_answers_and_deactivations(
     make_competitors: Any, make_prompt: Any, make_arena: Any
 ) -> None:
