@@ -20,7 +20,10 @@ from __future__ import annotations
 
 import itertools
 import random
+import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -247,34 +250,22 @@ def _vote_on(arena: Arena, a: Competitor, b: Competitor, prompt: Prompt, **vote:
     return Vote.objects.create(battle=battle, outcome=Outcome.A, created_at=timezone.now(), **vote)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_kept_pair_counts_see_a_vote_that_commits_after_a_later_one(
-    two_arenas: dict[str, Any],
-) -> None:
-    """Each process keeps the counts and adds the votes past the newest id it saw (#21: reading
-    every pair at each battle cost 9 ms at 10M votes). A vote whose transaction began first
-    takes the lower id but may commit after a later one was seen: it must still be counted,
-    and a deleted vote taken away."""
-    import threading
+@contextmanager
+def _held_open(arena: Arena, a: Competitor, b: Competitor, prompt: Prompt) -> Iterator[int]:
+    """A judge's vote on ``a``–``b`` inserted on another connection, its transaction held open
+    while the block runs (yields its id), committed as the block ends."""
+    judge = Judge.objects.create(name=f"late-judge-{a.pk}-{b.pk}")
+    inserted, release, ids = threading.Event(), threading.Event(), []
 
-    from django.db import connection as main
-
-    arena, (a, b, c, *_) = two_arenas["arenas"][0], two_arenas["competitors"]
-    prompt = two_arenas["prompts"][0]
-    judge = Judge.objects.create(name="late-judge")
-    _vote_on(arena, a, b, prompt, source=Vote.Source.CROWD)
-    assert selectors.pair_vote_counts(arena) == recount(arena)  # read whole, then kept
-    inserted, release, late_ids = threading.Event(), threading.Event(), []
-
-    def late() -> None:  # another connection: a judge's vote on another pair, held open
+    def late() -> None:
         from django.db import connection as own
 
         try:
             with transaction.atomic():
                 vote = _vote_on(
-                    arena, b, c, prompt, source="judge", judge=judge, voter_kind="judge"
+                    arena, a, b, prompt, source="judge", judge=judge, voter_kind="judge"
                 )
-                late_ids.append(vote.pk)
+                ids.append(vote.pk)
                 inserted.set()
                 assert release.wait(30)
         finally:
@@ -283,14 +274,34 @@ def test_the_kept_pair_counts_see_a_vote_that_commits_after_a_later_one(
     worker = threading.Thread(target=late)
     worker.start()
     assert inserted.wait(30)
-    later = _vote_on(arena, a, c, prompt, source=Vote.Source.CROWD)
-    assert later.pk > late_ids[0]
-    seen = selectors.pair_vote_counts(arena)
-    assert seen == recount(arena)
-    assert (b.pk, c.pk) not in seen  # the late vote is not committed yet
-    release.set()
-    worker.join(30)
+    try:
+        yield ids[0]
+    finally:
+        release.set()
+        worker.join(30)
     assert not worker.is_alive()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_kept_pair_counts_see_a_vote_that_commits_after_a_later_one(
+    two_arenas: dict[str, Any],
+) -> None:
+    """Each process keeps the counts and adds the votes past the newest id it saw (#21: reading
+    every pair at each battle cost 9 ms at 10M votes). A vote whose transaction began first
+    takes the lower id but may commit after a later one was seen: it must still be counted,
+    and a deleted vote taken away."""
+    from django.db import connection as main
+
+    arena, (a, b, c, *_) = two_arenas["arenas"][0], two_arenas["competitors"]
+    prompt = two_arenas["prompts"][0]
+    _vote_on(arena, a, b, prompt, source=Vote.Source.CROWD)
+    assert selectors.pair_vote_counts(arena) == recount(arena)  # read whole, then kept
+    with _held_open(arena, b, c, prompt) as late_id:
+        later = _vote_on(arena, a, c, prompt, source=Vote.Source.CROWD)
+        assert later.pk > late_id
+        seen = selectors.pair_vote_counts(arena)
+        assert seen == recount(arena)
+        assert (b.pk, c.pk) not in seen  # the late vote is not committed yet
     counts = selectors.pair_vote_counts(arena)
     assert counts == recount(arena)
     assert counts[(b.pk, c.pk)] == 1
@@ -309,37 +320,17 @@ def test_a_deletion_that_offsets_a_late_vote_lasts_until_the_counts_are_read_who
     """The one case the totals cannot see: a vote deleted while another, holding a lower id,
     commits late. The kept counts are off until the process reads them whole, at the latest
     ``WHOLE_EVERY`` seconds after the last whole read."""
-    import threading
-
     from django.db import connection as main
 
     from arena.selectors import pair_counts
 
     arena, (a, b, c, *_) = two_arenas["arenas"][0], two_arenas["competitors"]
     prompt = two_arenas["prompts"][0]
-    judge = Judge.objects.create(name="offset-judge")
     _vote_on(arena, a, b, prompt, source=Vote.Source.CROWD)
     assert selectors.pair_vote_counts(arena) == recount(arena)
-    inserted, release = threading.Event(), threading.Event()
-
-    def late() -> None:
-        from django.db import connection as own
-
-        try:
-            with transaction.atomic():
-                _vote_on(arena, b, c, prompt, source="judge", judge=judge, voter_kind="judge")
-                inserted.set()
-                assert release.wait(30)
-        finally:
-            own.close()
-
-    worker = threading.Thread(target=late)
-    worker.start()
-    assert inserted.wait(30)
-    later = _vote_on(arena, a, c, prompt, source=Vote.Source.CROWD)
-    assert selectors.pair_vote_counts(arena) == recount(arena)
-    release.set()
-    worker.join(30)
+    with _held_open(arena, b, c, prompt):
+        later = _vote_on(arena, a, c, prompt, source=Vote.Source.CROWD)
+        assert selectors.pair_vote_counts(arena) == recount(arena)
     Vote.objects.filter(pk=later.pk).delete()  # the total is back where the late vote left it
     assert selectors.pair_vote_counts(arena) != recount(arena)  # the offset the totals miss
     monkeypatch.setattr(pair_counts, "WHOLE_EVERY", 0.0)  # as a minute later
