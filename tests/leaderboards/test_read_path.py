@@ -152,6 +152,12 @@ def test_board_reports_are_unchanged_on_llmfao(shared: Path) -> None:
     old = _row_read(board, top, axis="prompt", ipw=False)
     for method, options in (("bt", {}), ("elo", {}), ("bt-davidson", {}), ("nash", {})):
         _assert_close(_report(new, method, options), _report(old, method, options), method)
+    # the merged read of an arena without soft labels, which groups by no label (#21)
+    merged = counted_comparisons_for_leaderboard(board, top)
+    assert not merged.has_soft_labels
+    assert merged.n_comparisons < old.n_comparisons == merged.n_verdicts
+    for method in ("bt", "bt-davidson", "nash"):
+        _assert_close(_report(merged, method, {}), _report(old, method, {}), f"merged.{method}")
 
 
 def _assert_close(mine: Any, theirs: Any, where: str) -> None:
