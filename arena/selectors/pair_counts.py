@@ -136,8 +136,8 @@ def _read_whole(arena: Arena) -> tuple[int, int, PairVoteCounts]:
         return 0, 0, PairVoteCounts(rows)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH totals AS ({_TOTALS})"  # noqa: S608 (constant SQL)
-            " SELECT -1, -1, total, newest FROM totals t(total, newest)"
+            f"WITH totals (total, newest) AS ({_TOTALS})"  # noqa: S608 (constant SQL)
+            " SELECT -1, -1, total, newest FROM totals"
             " UNION ALL SELECT competitor_low_id, competitor_high_id, n, 0"
             " FROM arena_pairvotecount WHERE arena_id = %s AND n > 0",
             [arena.pk, arena.pk],
@@ -154,15 +154,15 @@ def _read_new(
     cannot be (a vote deleted, one committed late, or more than ``DELTA_LIMIT`` new)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH totals AS ({_TOTALS}),"  # noqa: S608 (constant SQL)
+            f"WITH totals (total, newest) AS ({_TOTALS}),"  # noqa: S608 (constant SQL)
             " fresh AS ("
             "  SELECT LEAST(b.competitor_a_id, b.competitor_b_id) AS low,"
             "   GREATEST(b.competitor_a_id, b.competitor_b_id) AS high, COUNT(*) AS n"
             "  FROM arena_vote v JOIN arena_battle b ON b.id = v.battle_id"
             "  WHERE b.arena_id = %s AND v.id > %s AND v.id <= %s"
-            "   AND (SELECT t.total FROM totals t(total, newest)) - %s <= %s"
+            "   AND (SELECT total FROM totals) - %s <= %s"
             "  GROUP BY 1, 2)"
-            " SELECT -1, -1, total, newest FROM totals t(total, newest)"
+            " SELECT -1, -1, total, newest FROM totals"
             " UNION ALL SELECT low, high, n, 0 FROM fresh",
             [arena.pk, arena.pk, newest, newest + SCAN_LIMIT, total, DELTA_LIMIT],
         )
